@@ -1,0 +1,152 @@
+"""The real SwanLab local dashboard, started on 127.0.0.1 and read through its HTTP API.
+
+    with LocalDashboard(log_dir) as board:
+        exp = board.experiment('faster-rcnn')
+        board.scalar_series(exp, 'train/loss')   # {step: value}
+
+This is the oracle of the tests and of ``ci/check_dashboard.py``: they assert on
+what the dashboard serves, not on what the backend believes it sent.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from typing import Any, Dict, List, Optional
+
+STATUS = {1: 'finished', 0: 'running', -1: 'crashed'}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class LocalDashboard:
+    """``swanlab watch LOG_DIR --host 127.0.0.1`` in a subprocess, stopped by its PID."""
+
+    def __init__(self, log_dir: str, start_timeout: float = 60.0):
+        self.log_dir = log_dir
+        self.start_timeout = start_timeout
+        self.process: Optional[subprocess.Popen] = None
+        self.url = ''
+
+    def __enter__(self) -> 'LocalDashboard':
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        swanlab_cli = os.path.join(os.path.dirname(sys.executable), 'swanlab')
+        self.process = subprocess.Popen(
+            [swanlab_cli, 'watch', self.log_dir, '--host', '127.0.0.1', '--port', str(_free_port())],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        deadline = time.monotonic() + self.start_timeout
+        seen = []
+        # swanlab watch picks another port silently when the one asked for is busy: read it back.
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                if self.process.poll() is not None:
+                    break
+                continue
+            seen.append(line)
+            match = re.search(r'Local:\s*\x1b?\[?[0-9;]*m?(http://127\.0\.0\.1:\d+)', line)
+            if match:
+                self.url = match.group(1)
+                break
+        if not self.url:
+            self.stop()
+            raise RuntimeError('swanlab watch did not start:\n' + ''.join(seen))
+        self._wait_until_answering(deadline)
+
+    def _wait_until_answering(self, deadline: float) -> None:
+        while True:
+            try:
+                self.get('/project')
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+
+    # ---- the HTTP API ----------------------------------------------------------------------------------------
+
+    def get(self, path: str) -> Any:
+        """``GET /api/v1<path>``; returns the ``data`` of the JSON answer."""
+        with urllib.request.urlopen(f'{self.url}/api/v1{path}', timeout=30) as answer:
+            body = json.load(answer)
+        return body.get('data', body)
+
+    def get_bytes(self, path: str) -> bytes:
+        with urllib.request.urlopen(f'{self.url}/api/v1{path}', timeout=30) as answer:
+            return answer.read()
+
+    def experiments(self) -> List[Dict[str, Any]]:
+        return self.get('/project')['experiments']
+
+    def experiment(self, name: str) -> Dict[str, Any]:
+        """The one experiment called ``name``; raises if there are none or several."""
+        found = [e for e in self.experiments() if e['name'] == name]
+        if len(found) != 1:
+            names = [e['name'] for e in self.experiments()]
+            raise AssertionError(f'expected one experiment {name!r}, found {len(found)} among {names}')
+        return found[0]
+
+    def status(self, experiment: Dict[str, Any]) -> str:
+        return STATUS.get(self.get(f'/experiment/{experiment["id"]}')['status'], 'unknown')
+
+    def wait_status(self, experiment: Dict[str, Any], timeout: float = 30.0) -> str:
+        """The status, once it is no longer 'running' (or 'running' after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status(experiment)
+            if status != 'running' or time.monotonic() > deadline:
+                return status
+            time.sleep(0.5)
+
+    def tags(self, experiment: Dict[str, Any]) -> List[str]:
+        """Every key that has a chart."""
+        charts = self.get(f'/experiment/{experiment["id"]}/chart')
+        return sorted({source for chart in charts['charts'] for source in chart['source']})
+
+    def tag(self, experiment: Dict[str, Any], key: str) -> Dict[str, Any]:
+        quoted = urllib.parse.quote(key, safe='')
+        return self.get(f'/experiment/{experiment["id"]}/tag/{quoted}')
+
+    def scalar_series(self, experiment: Dict[str, Any], key: str) -> Dict[int, float]:
+        """``{step: value}`` of a scalar key (the dashboard thins series past ~1500 points)."""
+        return {int(p['index']): p['data'] for p in self.tag(experiment, key)['list']}
+
+    def config(self, experiment: Dict[str, Any]) -> Dict[str, Any]:
+        """The experiment's config as ``{key: value}``."""
+        config = self.get(f'/experiment/{experiment["id"]}')['config']
+        return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v) for k, v in config.items()}
+
+    def media(self, experiment: Dict[str, Any], key: str) -> List[Dict[str, Any]]:
+        """``[{'step', 'files', 'captions'}]`` of a media key (images, text)."""
+        return [dict(step=int(p['index']), files=p['data'], captions=p.get('more'))
+                for p in self.tag(experiment, key)['list']]
+
+    def media_bytes(self, experiment: Dict[str, Any], key: str, filename: str) -> bytes:
+        query = urllib.parse.urlencode(dict(tag=key, experiment_id=experiment['id']))
+        return self.get_bytes(f'/media/{filename}?{query}')

@@ -1,0 +1,109 @@
+"""``python -m swanlab_backend.doctor``: is this environment ready to train and track?
+
+Prints versions, the device, and SwanLab's mode and login state (never the
+key), then checks what breaks silently otherwise: compiled mmcv ops that give
+right answers, the three task packages importing, pip's dependency check, and
+a swanboard that SwanLab's local mode accepts. Exits 1 if any check fails.
+"""
+import argparse
+import subprocess
+import sys
+from typing import Callable, List, Tuple
+
+from .environment import device_summary, package_versions
+
+SWANBOARD_FOR_SWANLAB = {'0.10.3': '0.1.10b2'}
+
+
+def check_mmcv_ops() -> str:
+    import torch
+    from mmcv.ops import nms, roi_align
+    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], dtype=torch.float32)
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    _, keep = nms(boxes, scores, iou_threshold=0.5)
+    assert keep.tolist() == [0, 2], f'nms kept {keep.tolist()}, expected [0, 2]'
+    feature = torch.arange(16, dtype=torch.float32).reshape(1, 1, 4, 4)
+    rois = torch.tensor([[0, 0, 0, 4, 4]], dtype=torch.float32)
+    pooled = roi_align(feature, rois, (1, 1), 1.0, 2, 'avg', True)
+    assert abs(pooled.item() - 7.5) < 1e-4, f'roi_align gave {pooled.item()}, expected 7.5'
+    return 'nms and roi_align give the known answers'
+
+
+def check_task_packages() -> str:
+    import mmdet.models  # noqa: F401
+    import mmpretrain.models  # noqa: F401
+    import mmseg.models  # noqa: F401
+    return 'mmdet, mmseg and mmpretrain import with their models'
+
+
+def check_pip() -> str:
+    result = subprocess.run([sys.executable, '-m', 'pip', 'check'], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout.strip() or result.stderr.strip()
+    return 'pip check is clean'
+
+
+def check_swanboard() -> str:
+    versions = package_versions()
+    swanlab, swanboard = versions.get('swanlab'), _version('swanboard')
+    wanted = SWANBOARD_FOR_SWANLAB.get(swanlab)
+    assert swanboard, "swanboard is missing: pip install 'swanlab[dashboard]' (local mode needs it)"
+    assert wanted is None or swanboard == wanted, \
+        f'swanboard {swanboard} beside swanlab {swanlab}; local mode needs {wanted}: ' \
+        f"pip install 'swanlab[dashboard]=={swanlab}'"
+    return f'swanboard {swanboard} matches swanlab {swanlab}'
+
+
+def check_pkg_resources() -> str:
+    from .compat import check_pkg_resources as check
+    check()
+    return 'pkg_resources is available (mmdet:: config lookup, mim)'
+
+
+def _version(name: str) -> str:
+    from importlib import metadata
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return ''
+
+
+def swanlab_state() -> str:
+    import os
+
+    import swanlab
+    settings = swanlab.Settings()
+    login = 'logged in (API key found)' if settings.api_key else 'no API key (runs go to the local dashboard)'
+    mode = os.environ.get('SWANLAB_MODE', 'auto: online with a key, else local')
+    return f'mode {mode}; {login}; API host {settings.api_host}'
+
+
+CHECKS: List[Tuple[str, Callable[[], str]]] = [
+    ('mmcv ops', check_mmcv_ops),
+    ('task packages', check_task_packages),
+    ('pkg_resources', check_pkg_resources),
+    ('swanboard', check_swanboard),
+    ('pip', check_pip),
+]
+
+
+def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    print('swanlab-openmmlab doctor')
+    for name, version in package_versions().items():
+        print(f'  {name:<15} {version}')
+    print(f'  {"python":<15} {sys.version.split()[0]}')
+    print(f'  {"device":<15} {device_summary()}')
+    print(f'  {"swanlab":<15} {swanlab_state()}')
+    failed = 0
+    for name, check in CHECKS:
+        try:
+            print(f'  ok    {name}: {check()}')
+        except Exception as e:  # report every problem, not just the first
+            failed += 1
+            print(f'  FAIL  {name}: {type(e).__name__}: {e}')
+    print('all checks passed' if not failed else f'{failed} check(s) failed')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

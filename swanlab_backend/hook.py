@@ -1,0 +1,52 @@
+"""``SwanlabHook``: tells the SwanLab backends which phase the runner is in.
+
+It is added automatically when a ``SwanlabVisBackend`` is in use; listing it in
+``custom_hooks`` is equivalent. It runs last (``LOWEST``), so that the
+``LoggerHook`` has logged a phase's metrics before the phase is switched back.
+"""
+from typing import Iterator, Optional
+
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module(force=True)
+class SwanlabHook(Hook):
+    """Routes metrics to ``train/``, ``val/`` and ``test/`` and logs test metrics.
+
+    Examples:
+        >>> custom_hooks = [dict(type='SwanlabHook')]  # optional: added automatically
+    """
+
+    priority = 'LOWEST'
+
+    def before_train(self, runner) -> None:
+        self._set_section(runner, 'train')
+
+    def before_val_epoch(self, runner) -> None:
+        self._set_section(runner, 'val')
+
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        self._set_section(runner, 'train')
+
+    def before_test_epoch(self, runner) -> None:
+        self._set_section(runner, 'test')
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        # MMEngine's LoggerHook writes test metrics to a JSON file only.
+        for backend in _swanlab_backends(runner):
+            backend.log_metrics('test', metrics or {})
+        self._set_section(runner, 'train')
+
+    @staticmethod
+    def _set_section(runner, section: str) -> None:
+        for backend in _swanlab_backends(runner):
+            backend.link_runner(runner)
+            backend.set_section(section)
+
+
+def _swanlab_backends(runner) -> Iterator:
+    from .vis_backend import SwanlabVisBackend
+    for backend in getattr(runner.visualizer, '_vis_backends', {}).values():
+        if isinstance(backend, SwanlabVisBackend):
+            yield backend

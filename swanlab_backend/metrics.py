@@ -1,0 +1,103 @@
+"""Turning what MMEngine hands a backend into keys and values SwanLab accepts.
+
+Key rule (documented in the README): every character outside printable text, and
+each of ``< > : " \\ | ? * # %``, becomes ``_``; repeated ``/`` collapse; leading or
+trailing ``.``, ``/`` and spaces are stripped; an empty result becomes ``_empty``;
+keys longer than 200 characters keep their first 191 and a ``~`` plus an 8-digit
+hash (so two long keys never merge). Each renamed key is reported once.
+"""
+import hashlib
+import math
+import numbers
+import re
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+from mmengine.logging import print_log
+
+MAX_KEY_LENGTH = 200
+_UNSAFE = re.compile(r'[<>:"\\|?*#%\x00-\x1f\x7f]')
+_SLASHES = re.compile(r'/{2,}')
+
+
+def sanitize_key(key: Any) -> str:
+    """Returns the dashboard key for ``key`` under the rule above."""
+    text = _SLASHES.sub('/', _UNSAFE.sub('_', str(key))).strip(' ./')
+    if not text:
+        return '_empty'
+    if len(text) > MAX_KEY_LENGTH:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        text = f'{text[:MAX_KEY_LENGTH - 9]}~{digest}'
+    return text
+
+
+class KeyMapper:
+    """Caches ``(section, key) -> dashboard key`` and reports each rename once.
+
+    Keys that already carry their section (``LogProcessor(log_with_hierarchy=True)``
+    gives ``train/loss``) are not prefixed twice.
+    """
+
+    def __init__(self):
+        self._cache: Dict[Tuple[Optional[str], str], str] = {}
+        self.renamed: Dict[str, str] = {}
+
+    def __call__(self, section: Optional[str], key: str) -> str:
+        cached = self._cache.get((section, key))
+        if cached is not None:
+            return cached
+        clean = sanitize_key(key)
+        if clean != str(key).strip(' ./'):
+            self.renamed[str(key)] = clean
+            print_log(f'SwanLab: metric key {key!r} is logged as {clean!r} '
+                      '(characters the dashboard cannot show were replaced)',
+                      logger='current', level=30)
+        if section and not clean.startswith(section + '/'):
+            clean = f'{section}/{clean}'
+        self._cache[(section, key)] = clean
+        return clean
+
+
+class ScalarConverter:
+    """Converts a logged value to a float, or says why it cannot.
+
+    Tensors and arrays of one element, numpy scalars and bools become floats.
+    Everything else (strings, ``None``, multi-element tensors) is skipped, and
+    NaN/inf are logged as they are (SwanLab shows them as gaps), each with one
+    warning per key.
+    """
+
+    def __init__(self):
+        self._warned = set()
+
+    def __call__(self, key: str, value: Any) -> Optional[float]:
+        number = _as_number(value)
+        if number is None:
+            self._warn_once(key, f'SwanLab: skipping {key!r}: a {type(value).__name__} '
+                                 'is not a scalar (log one number per key)')
+            return None
+        if not math.isfinite(number):
+            self._warn_once(key, f'SwanLab: {key!r} is {number}; logged as is, '
+                                 'check the training for divergence')
+        return number
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            print_log(message, logger='current', level=30)
+
+
+def _as_number(value: Any) -> Optional[float]:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, np.ndarray) or _is_tensor(value):
+        if value.size == 1 if isinstance(value, np.ndarray) else value.numel() == 1:
+            item = value.item()
+            return float(item) if isinstance(item, numbers.Real) else None
+    return None
+
+
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__ == 'torch' and hasattr(value, 'numel')

@@ -1,0 +1,287 @@
+"""``SwanlabVisBackend``: SwanLab experiment tracking for MMEngine runners."""
+import atexit
+import os.path as osp
+import signal
+import sys
+import threading
+import weakref
+from typing import Any, Optional, Sequence, Union
+
+from mmengine.dist import get_rank
+from mmengine.logging import print_log
+from mmengine.registry import VISBACKENDS
+from mmengine.visualization.vis_backend import BaseVisBackend, force_init_env
+
+from .config_logging import config_text, flatten_config
+from .environment import run_environment
+from .images import downscale, to_uint8_image
+from .metrics import KeyMapper, ScalarConverter
+from .run_start import start_run, validate_init_kwargs
+from .runner_link import attach_hook_to_runner, find_runner_in_stack, training_progress
+from .writer import BackgroundWriter
+
+_WARNING = 30
+
+
+@VISBACKENDS.register_module(name=['SwanlabVisBackend', 'SwanLabVisBackend'], force=True)
+class SwanlabVisBackend(BaseVisBackend):
+    """SwanLab visualization backend, for configs and for scripts.
+
+    Train scalars go to ``train/*`` at step = iteration, validation metrics to
+    ``val/*`` at the iteration where validation ran (with ``val/epoch`` for
+    epoch-based loops), test metrics to ``test/*``; the config is logged as
+    searchable hyper-parameters plus its full text, images in RGB with a
+    caption. Logging happens on a background thread, and nothing here raises
+    into training once the run has started. Only global rank 0 creates a run.
+
+    Without an API key the run is written for the local dashboard
+    (``swanlab watch <log_dir>``); with one (``SWANLAB_API_KEY`` or
+    ``swanlab login``) it goes online, falling back to offline logging when
+    the cloud cannot be reached.
+
+    Examples:
+        >>> # in a config (the key line is custom_imports):
+        >>> custom_imports = dict(imports=['swanlab_backend'], allow_failed_imports=False)
+        >>> visualizer = dict(
+        >>>     type='DetLocalVisualizer',
+        >>>     vis_backends=[
+        >>>         dict(type='LocalVisBackend'),
+        >>>         dict(type='SwanlabVisBackend',
+        >>>              init_kwargs=dict(project='mmdet', experiment_name='faster-rcnn')),
+        >>>     ])
+        >>> # in a script:
+        >>> runner = Runner(model, work_dir='work_dirs/toy', ...,
+        >>>                 visualizer=dict(type='Visualizer', vis_backends=[
+        >>>                     dict(type='SwanlabVisBackend', init_kwargs=dict(project='toy'))]))
+
+    Args:
+        save_dir (str): Set by the Visualizer (``<work_dir>/<timestamp>/vis_data``).
+        init_kwargs (dict, optional): Arguments of ``swanlab.init`` (``project``,
+            ``experiment_name``/``name``, ``description``, ``tags``, ``group``,
+            ``job_type``, ``mode``, ``log_dir``, ``workspace``, ``id``, ``resume``...).
+            Unknown keys or wrong types raise when the backend is built.
+            ``log_dir`` defaults to ``$SWANLAB_LOG_DIR`` or ``<work_dir>/swanlog``.
+        log_config_text (bool): Also log the full config text. Defaults to True.
+        max_image_side (int): Longer images are downscaled to this. Defaults to 2048.
+        close_timeout (float): Seconds :meth:`close` waits for pending data
+            and SwanLab's own flush. Defaults to 120.
+    """
+
+    def __init__(self,
+                 save_dir: str,
+                 init_kwargs: Optional[dict] = None,
+                 log_config_text: bool = True,
+                 max_image_side: int = 2048,
+                 close_timeout: float = 120.0):
+        super().__init__(save_dir)
+        self._init_kwargs = dict(init_kwargs or {})
+        validate_init_kwargs(self._init_kwargs)
+        self._log_config_text = log_config_text
+        self._max_image_side = max_image_side
+        self._close_timeout = close_timeout
+        self._run = None
+        self._writer: Optional[BackgroundWriter] = None
+        self._closed = False
+        self._keys = KeyMapper()
+        self._to_scalar = ScalarConverter()
+        self._section: Optional[str] = None
+        self._runner_ref = None
+        self._image_counts: dict = {}
+        self.link_runner(find_runner_in_stack())
+
+    # ---- wiring to the runner ------------------------------------------------------------------------------
+
+    def link_runner(self, runner: Any) -> None:
+        """Makes ``runner``'s progress and phases known to this backend (idempotent)."""
+        if runner is None or self._runner_ref is not None:
+            return
+        self._runner_ref = weakref.ref(runner)
+        attach_hook_to_runner(runner)
+
+    @property
+    def runner(self) -> Any:
+        return self._runner_ref() if self._runner_ref is not None else None
+
+    def set_section(self, section: Optional[str]) -> None:
+        """Called by :class:`SwanlabHook` when the runner enters train/val/test."""
+        self._section = section
+
+    # ---- lifecycle -----------------------------------------------------------------------------------------
+
+    @property  # type: ignore
+    @force_init_env
+    def experiment(self) -> Any:
+        """The ``swanlab.Run`` (None on ranks other than 0 or when it failed to start)."""
+        return self._run
+
+    def _init_env(self) -> None:
+        if get_rank() != 0 or self._closed:
+            return
+        kwargs = dict(self._init_kwargs)
+        kwargs.setdefault('log_dir', self._default_log_dir())
+        self._note_resume(kwargs)
+        self._run = start_run(kwargs)
+        self._writer = BackgroundWriter()
+        self._install_exit_handlers()
+
+    def _default_log_dir(self) -> str:
+        import os
+        if os.environ.get('SWANLAB_LOG_DIR'):
+            return os.environ['SWANLAB_LOG_DIR']
+        save_dir = osp.abspath(self._save_dir or '.')
+        if osp.basename(save_dir) == 'vis_data':  # <work_dir>/<timestamp>/vis_data
+            return osp.join(osp.dirname(osp.dirname(save_dir)), 'swanlog')
+        return osp.join(save_dir, 'swanlog')
+
+    def _note_resume(self, kwargs: dict) -> None:
+        runner = self.runner
+        if runner is not None and getattr(runner, '_resume', False):
+            tags = list(kwargs.get('tags') or [])
+            kwargs['tags'] = tags + ['resumed'] if 'resumed' not in tags else tags
+
+    def close(self) -> None:
+        """Sends what is pending and finishes the run as a success (safe on every rank, idempotent)."""
+        self._finish('success')
+
+    def _finish(self, state: str, error: Optional[str] = None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._run is None:
+            return
+        if not self._writer.close(self._close_timeout):
+            print_log(f'SwanLab: data still pending after {self._close_timeout:.0f} s was dropped',
+                      logger='current', level=_WARNING)
+        if self._run.alive:
+            try:
+                self._run.finish(state=state, error=error)
+            except Exception as e:
+                print_log(f'SwanLab: could not finish the run ({type(e).__name__}: {e})',
+                          logger='current', level=_WARNING)
+
+    def _install_exit_handlers(self) -> None:
+        """Sends pending data before SwanLab's own handlers mark the run crashed/aborted.
+
+        SwanLab installs an excepthook, a SIGINT handler and an atexit hook at
+        init; ours wrap them so that the queue is drained first.
+        """
+        backend = self
+        swanlab_excepthook = sys.excepthook
+
+        def excepthook(exc_type, exc, tb):
+            backend._drain()
+            swanlab_excepthook(exc_type, exc, tb)
+
+        sys.excepthook = excepthook
+        atexit.register(self._drain)
+        if threading.current_thread() is threading.main_thread():
+            swanlab_sigint = signal.getsignal(signal.SIGINT)
+
+            def on_sigint(signum, frame):
+                backend._drain(timeout=5.0)
+                if callable(swanlab_sigint):
+                    swanlab_sigint(signum, frame)
+                else:
+                    raise KeyboardInterrupt
+
+            signal.signal(signal.SIGINT, on_sigint)
+
+    def _drain(self, timeout: Optional[float] = None) -> None:
+        if self._writer is not None and not self._closed:
+            self._writer.flush(self._close_timeout if timeout is None else timeout)
+
+    # ---- what gets logged ----------------------------------------------------------------------------------
+
+    @force_init_env
+    def add_config(self, config: Any, **kwargs) -> None:
+        """Logs ``config`` as flat hyper-parameters (``model.backbone.depth``...), the run
+        environment (``env.*``) and, with ``log_config_text``, the whole config text."""
+        if self._run is None:
+            return
+        flat, secrets = flatten_config(config.to_dict() if hasattr(config, 'to_dict') else dict(config))
+        flat.update(run_environment())
+        text = config_text(config, secrets) if self._log_config_text else None
+        filename = osp.basename(getattr(config, 'filename', None) or 'config.py')
+        self._writer.submit(self._send_config, flat, text, filename)
+
+    def _send_config(self, flat: dict, text: Optional[str], filename: str) -> None:
+        import swanlab
+        self._run.config.update(flat)
+        if text is not None:
+            self._run.log({'config/config_text': swanlab.Text(text, caption=filename)}, step=0)
+
+    @force_init_env
+    def add_scalar(self, name: str, value: Union[int, float, Any], step: int = 0, **kwargs) -> None:
+        self.add_scalars({name: value}, step=step)
+
+    @force_init_env
+    def add_scalars(self, scalar_dict: dict, step: int = 0, file_path: Optional[str] = None,
+                    **kwargs) -> None:
+        """Logs ``scalar_dict`` under the current section (``train/``, ``val/``, ``test/``).
+
+        Validation and test values are placed at the current training iteration
+        (MMEngine passes the epoch for them), so they never overwrite train values.
+        """
+        if self._run is None or self._closed:
+            return
+        self.link_runner(find_runner_in_stack() if self._runner_ref is None else None)
+        section = self._section
+        data = {}
+        for key, value in scalar_dict.items():
+            number = self._to_scalar(key, value)
+            if number is not None:
+                data[self._keys(section, key)] = number
+        step = self._step_for(section, step, data)
+        if data:
+            self._writer.submit(self._run.log, data, step=step)
+
+    def log_metrics(self, section: str, metrics: dict) -> None:
+        """Logs ``metrics`` under ``section`` at the current iteration (test metrics go here)."""
+        previous, self._section = self._section, section
+        try:
+            self.add_scalars(metrics, step=0)
+        finally:
+            self._section = previous
+
+    def _step_for(self, section: Optional[str], step: int, data: dict) -> int:
+        runner = self.runner
+        if section in ('val', 'test') and runner is not None:
+            iteration, epoch, by_epoch = training_progress(runner)
+            if by_epoch and section == 'val':
+                data['val/epoch'] = float(epoch)
+            return iteration
+        if section == 'train' and runner is not None:
+            _, epoch, by_epoch = training_progress(runner)
+            if by_epoch:
+                data['train/epoch'] = float(epoch + 1)
+        return int(step)
+
+    @force_init_env
+    def add_image(self, name: str, image: Any, step: int = 0, **kwargs) -> None:
+        """Logs an image (RGB/RGBA/gray, HWC or CHW, uint8 or float) with its name as caption.
+
+        Only a copy is made on the training thread; encoding happens in the background.
+        """
+        if self._run is None or self._closed:
+            return
+        try:
+            array = to_uint8_image(image).copy()
+        except ValueError as e:
+            print_log(f'SwanLab: skipping image {name!r}: {e}', logger='current', level=_WARNING)
+            return
+        key = self._keys(None, name)
+        self._writer.submit(self._send_image, key, array, int(step), name)
+
+    def _send_image(self, key: str, array: Any, step: int, caption: str) -> None:
+        import swanlab
+        if max(array.shape[:2]) > self._max_image_side:
+            array = downscale(array, self._max_image_side)
+            caption = f'{caption} (downscaled to {array.shape[1]}x{array.shape[0]})'
+        # Several images of one key at one step (mmdet logs one per batch item) get their own steps.
+        if self._image_counts.get(key, -1) >= step:
+            step = self._image_counts[key] + 1
+        self._image_counts[key] = step
+        self._run.log({key: swanlab.Image(array, caption=caption)}, step=step)
+
+    def add_graph(self, model: Any, data_batch: Sequence[dict], **kwargs) -> None:
+        """Not supported by SwanLab; kept silent like MMEngine's other backends."""
