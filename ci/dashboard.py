@@ -1,6 +1,6 @@
 """The real SwanLab local dashboard, started on 127.0.0.1 and read through its HTTP API.
 
-    with LocalDashboard(log_dir) as board:
+    with LocalDashboard(log_dir) as board:     # the server starts on the first call
         exp = board.experiment('faster-rcnn')
         board.scalar_series(exp, 'train/loss')   # {step: value}
 
@@ -14,7 +14,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional
@@ -29,16 +31,20 @@ def _free_port() -> int:
 
 
 class LocalDashboard:
-    """``swanlab watch LOG_DIR --host 127.0.0.1`` in a subprocess, stopped by its PID."""
+    """``swanlab watch LOG_DIR --host 127.0.0.1`` in a subprocess, stopped by its PID.
+
+    The server only serves a log dir whose database existed when it started,
+    so it starts on the first API call (or :meth:`start`), not before.
+    """
 
     def __init__(self, log_dir: str, start_timeout: float = 60.0):
         self.log_dir = log_dir
         self.start_timeout = start_timeout
         self.process: Optional[subprocess.Popen] = None
+        self._output = None
         self.url = ''
 
     def __enter__(self) -> 'LocalDashboard':
-        self.start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -46,32 +52,33 @@ class LocalDashboard:
 
     def start(self) -> None:
         swanlab_cli = os.path.join(os.path.dirname(sys.executable), 'swanlab')
+        # Output goes to a file: a pipe nobody reads would block the server once full.
+        self._output = tempfile.NamedTemporaryFile('w+', prefix='swanlab-watch-', suffix='.log')
         self.process = subprocess.Popen(
             [swanlab_cli, 'watch', self.log_dir, '--host', '127.0.0.1', '--port', str(_free_port())],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            stdout=self._output, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         deadline = time.monotonic() + self.start_timeout
-        seen = []
+        url = ''
         # swanlab watch picks another port silently when the one asked for is busy: read it back.
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                if self.process.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            match = re.search(r'Local:\s*\x1b?\[?[0-9;]*m?(http://127\.0\.0\.1:\d+)', line)
-            if match:
-                self.url = match.group(1)
-                break
-        if not self.url:
+        while not url and self.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with open(self._output.name) as output:
+                match = re.search(r'Local:\s*(?:\x1b\[[0-9;]*m)*(http://127\.0\.0\.1:\d+)', output.read())
+            url = match.group(1) if match else ''
+        if not url:
             self.stop()
-            raise RuntimeError('swanlab watch did not start:\n' + ''.join(seen))
-        self._wait_until_answering(deadline)
+            with open(self._output.name) as output:
+                raise RuntimeError(f'swanlab watch {self.log_dir} did not start:\n{output.read()}')
+        self._wait_until_answering(url, deadline)
+        self.url = url
 
-    def _wait_until_answering(self, deadline: float) -> None:
+    @staticmethod
+    def _wait_until_answering(url: str, deadline: float) -> None:
         while True:
             try:
-                self.get('/project')
+                urllib.request.urlopen(f'{url}/api/v1/project', timeout=5).close()
+                return
+            except urllib.error.HTTPError:  # it answers, even if with an error
                 return
             except OSError:
                 if time.monotonic() > deadline:
@@ -86,18 +93,23 @@ class LocalDashboard:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
+        if self._output is not None:
+            self._output.close()
+            self._output = None
 
     # ---- the HTTP API ----------------------------------------------------------------------------------------
 
     def get(self, path: str) -> Any:
         """``GET /api/v1<path>``; returns the ``data`` of the JSON answer."""
+        if not self.url:
+            self.start()
         with urllib.request.urlopen(f'{self.url}/api/v1{path}', timeout=30) as answer:
             body = json.load(answer)
         return body.get('data', body)
 
     def get_bytes(self, path: str) -> bytes:
+        if not self.url:
+            self.start()
         with urllib.request.urlopen(f'{self.url}/api/v1{path}', timeout=30) as answer:
             return answer.read()
 

@@ -23,6 +23,11 @@ class SwanlabHook(Hook):
     def before_train(self, runner) -> None:
         self._set_section(runner, 'train')
 
+    def after_train(self, runner) -> None:
+        # LoggerHook closes the visualizer right after this; a following test() must still be logged.
+        for backend in _swanlab_backends(runner):
+            backend.keep_open_for_next_phase()
+
     def before_val_epoch(self, runner) -> None:
         self._set_section(runner, 'val')
 

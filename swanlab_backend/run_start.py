@@ -108,6 +108,8 @@ def start_run(init_kwargs: Dict[str, Any]) -> Any:
         fallback = probe_api_host()
         if fallback:
             mode = 'offline'
+    if swanlab.has_run():  # a run kept open after an earlier runner.train() in this process
+        swanlab.get_run().finish()
     settings = swanlab.Settings(interactive=False)
     started = time.monotonic()
     try:

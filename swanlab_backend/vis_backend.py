@@ -82,6 +82,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._run = None
         self._writer: Optional[BackgroundWriter] = None
         self._closed = False
+        self._keep_open = False
         self._keys = KeyMapper()
         self._to_scalar = ScalarConverter()
         self._section: Optional[str] = None
@@ -123,6 +124,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._run = start_run(kwargs)
         self._writer = BackgroundWriter()
         self._install_exit_handlers()
+        self._writer.submit(self._run.config.update, run_environment())
 
     def _default_log_dir(self) -> str:
         import os
@@ -139,8 +141,22 @@ class SwanlabVisBackend(BaseVisBackend):
             tags = list(kwargs.get('tags') or [])
             kwargs['tags'] = tags + ['resumed'] if 'resumed' not in tags else tags
 
+    def keep_open_for_next_phase(self) -> None:
+        """Makes the next :meth:`close` only flush (called by :class:`SwanlabHook` when training ends).
+
+        MMEngine closes the visualizer at the end of ``runner.train()``; a
+        ``runner.test()`` that follows then still reaches the same experiment.
+        The run is finished by the next ``close()`` or, at the latest, when the
+        process exits (as a success, or crashed/aborted on an error or Ctrl+C).
+        """
+        self._keep_open = True
+
     def close(self) -> None:
         """Sends what is pending and finishes the run as a success (safe on every rank, idempotent)."""
+        if self._keep_open:
+            self._keep_open = False
+            self._drain()
+            return
         self._finish('success')
 
     def _finish(self, state: str, error: Optional[str] = None) -> None:
@@ -194,12 +210,12 @@ class SwanlabVisBackend(BaseVisBackend):
 
     @force_init_env
     def add_config(self, config: Any, **kwargs) -> None:
-        """Logs ``config`` as flat hyper-parameters (``model.backbone.depth``...), the run
-        environment (``env.*``) and, with ``log_config_text``, the whole config text."""
+        """Logs ``config`` as flat hyper-parameters (``model.backbone.depth``...) and, with
+        ``log_config_text``, the whole config text (the run environment, ``env.*``, is
+        logged when the run starts)."""
         if self._run is None:
             return
         flat, secrets = flatten_config(config.to_dict() if hasattr(config, 'to_dict') else dict(config))
-        flat.update(run_environment())
         text = config_text(config, secrets) if self._log_config_text else None
         filename = osp.basename(getattr(config, 'filename', None) or 'config.py')
         self._writer.submit(self._send_config, flat, text, filename)
@@ -224,8 +240,10 @@ class SwanlabVisBackend(BaseVisBackend):
         """
         if self._run is None or self._closed:
             return
-        self.link_runner(find_runner_in_stack() if self._runner_ref is None else None)
-        section = self._section
+        if self._runner_ref is None:  # a Visualizer built before its Runner: link on first use
+            self.link_runner(find_runner_in_stack())
+        # Before SwanlabHook has seen a phase (it joins mid-run when linked late), it is training.
+        section = self._section or ('train' if self._runner_ref is not None else None)
         data = {}
         for key, value in scalar_dict.items():
             number = self._to_scalar(key, value)
@@ -253,7 +271,7 @@ class SwanlabVisBackend(BaseVisBackend):
         if section == 'train' and runner is not None:
             _, epoch, by_epoch = training_progress(runner)
             if by_epoch:
-                data['train/epoch'] = float(epoch + 1)
+                data.setdefault('train/epoch', float(epoch + 1))
         return int(step)
 
     @force_init_env
