@@ -10,6 +10,7 @@
 """
 import functools
 import types
+import warnings
 
 _applied = False
 
@@ -41,7 +42,9 @@ def trust_mmengine_checkpoints() -> None:
 
 def check_pkg_resources() -> None:
     try:
-        import pkg_resources  # noqa: F401
+        with warnings.catch_warnings():  # its own deprecation notice says nothing actionable here
+            warnings.simplefilter('ignore')
+            import pkg_resources  # noqa: F401
     except ImportError as e:
         raise ImportError("mmengine's `mmdet::`-style config lookup and openmim need pkg_resources, which "
                           "setuptools>=82 removed: pip install 'setuptools>=77.0.3,<82'") from e

@@ -60,7 +60,8 @@ class SwanlabVisBackend(BaseVisBackend):
             ``experiment_name``/``name``, ``description``, ``tags``, ``group``,
             ``job_type``, ``mode``, ``log_dir``, ``workspace``, ``id``, ``resume``...).
             Unknown keys or wrong types raise when the backend is built.
-            ``log_dir`` defaults to ``$SWANLAB_LOG_DIR`` or ``<work_dir>/swanlog``.
+            ``log_dir`` defaults to ``$SWANLAB_LOG_DIR`` or ``<work_dir>/swanlog``,
+            the experiment name to the config file's name.
         log_config_text (bool): Also log the full config text. Defaults to True.
         max_image_side (int): Longer images are downscaled to this. Defaults to 2048.
         close_timeout (float): Seconds :meth:`close` waits for pending data
@@ -120,6 +121,8 @@ class SwanlabVisBackend(BaseVisBackend):
             return
         kwargs = dict(self._init_kwargs)
         kwargs.setdefault('log_dir', self._default_log_dir())
+        if not (kwargs.get('experiment_name') or kwargs.get('name')) and self._config_stem():
+            kwargs['experiment_name'] = self._config_stem()
         self._note_resume(kwargs)
         self._run = start_run(kwargs)
         self._writer = BackgroundWriter()
@@ -134,6 +137,11 @@ class SwanlabVisBackend(BaseVisBackend):
         if osp.basename(save_dir) == 'vis_data':  # <work_dir>/<timestamp>/vis_data
             return osp.join(osp.dirname(osp.dirname(save_dir)), 'swanlog')
         return osp.join(save_dir, 'swanlog')
+
+    def _config_stem(self) -> Optional[str]:
+        """``faster-rcnn_r50_fpn_1x_coco`` for a runner built from that config file."""
+        filename = getattr(getattr(self.runner, 'cfg', None), 'filename', None)
+        return osp.splitext(osp.basename(filename))[0] if filename else None
 
     def _note_resume(self, kwargs: dict) -> None:
         runner = self.runner
