@@ -1,0 +1,144 @@
+"""The thin override that turns a recipe into a smoke (or demo) run on a tiny generated dataset.
+
+Everything else stays as the recipe has it: the model architecture, losses,
+pipelines (their transforms and order), optimizer, hooks and SwanLab tracking.
+What changes, and why:
+
+- data: ``data_root`` (and evaluator ``ann_file`` paths under it) point at the
+  tiny dataset; batch size 2, no worker processes (2 CPU cores).
+- image scale: every ``scale``/``img_scale``/``crop_size``/``size`` in the
+  pipelines and the data preprocessor is multiplied by ``scale_factor`` (1/4 by
+  default: COCO 1333x800 -> 333x200, Cityscapes crops 512x1024 -> 128x256);
+  CIFAR's 32 px images are left as they are.
+- length: a few epochs or iterations with validation in between, logging and
+  image drawing at every step, one checkpoint at the end.
+- detectors keep every box (``score_thr=0``): a model trained for a few
+  iterations from scratch scores below the usual 0.05, and COCO evaluation of
+  no boxes gives no mAP at all.
+- no pretrained download: ``init_cfg=dict(type='Pretrained')`` and
+  ``pretrained=...`` are dropped (CI has no network; the weights are 100+ MB).
+- mmpretrain's ``CIFAR10`` checks the md5 of the real files, which a generated
+  stand-in cannot pass: it is swapped for ``TinyCIFAR10`` (same loader, no md5).
+- the SwanLab experiment gets the label (``smoke``/``demo``) as a tag and in
+  its description.
+"""
+from typing import Any, Optional
+
+from swanlab_backend.train import set_data_root
+
+SCALED_KEYS = ('scale', 'img_scale', 'crop_size', 'size')
+DATASET_SWAPS = {'CIFAR10': 'TinyCIFAR10'}
+UNSCALED_DATASETS = ('CIFAR10', 'TinyCIFAR10')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_factor: float = 0.25,
+                          label: str = 'smoke', batch_size: int = 2) -> Any:
+    """Applies the override above to ``cfg`` (an ``mmengine.Config``) in place and returns it.
+
+    Args:
+        length: epochs for epoch-based recipes; for iteration-based ones,
+            ``3 * length`` iterations with a validation every 3.
+    """
+    dataset_type = _dataset(cfg.train_dataloader)['type']
+    factor = 1.0 if dataset_type in UNSCALED_DATASETS else scale_factor
+
+    set_data_root(cfg, data_root)
+    for name in LOADERS:
+        loader = cfg[name]
+        loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+        dataset = _dataset(loader)
+        dataset['type'] = DATASET_SWAPS.get(dataset['type'], dataset['type'])
+        _scale_sizes(dataset.get('pipeline', []), factor)
+    _scale_sizes(cfg.model.get('data_preprocessor', {}), factor)
+    _scale_sizes(cfg.get('train_pipeline', []), factor)  # pipeline-switching hooks read these
+    _drop_pretrained(cfg.model)
+    _keep_all_detections(cfg.model)
+    for hook in cfg.get('custom_hooks', []):
+        _scale_sizes(hook.get('switch_pipeline', []), factor)
+
+    if cfg.train_cfg.get('by_epoch', cfg.train_cfg.get('type') != 'IterBasedTrainLoop'):
+        cfg.train_cfg.update(max_epochs=length, val_interval=1)
+        cfg.default_hooks.checkpoint.update(interval=length)
+    else:
+        cfg.train_cfg.update(max_iters=3 * length, val_interval=3)
+        cfg.default_hooks.checkpoint.update(interval=3 * length)
+    cfg.default_hooks.logger.update(interval=1)
+    _draw_every_image(cfg.default_hooks.get('visualization'))
+    cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['ci.tiny_datasets']
+    _label_experiment(cfg, label)
+    return cfg
+
+
+def _dataset(loader: Any) -> Any:
+    """The innermost dataset of a loader (through RepeatDataset/ClassBalancedDataset wrappers)."""
+    dataset = loader['dataset']
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    return dataset
+
+
+def _scale_sizes(node: Any, factor: float) -> None:
+    if factor == 1.0:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in SCALED_KEYS and _is_size(value):
+                node[key] = _scaled(value, factor)
+            else:
+                _scale_sizes(value, factor)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _scale_sizes(item, factor)
+
+
+def _is_size(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return True
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, int) for v in value)
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    if isinstance(value, int):
+        return max(8, round(value * factor))
+    return type(value)(max(8, round(v * factor)) for v in value)
+
+
+def _drop_pretrained(node: Any) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get('init_cfg'), dict) and node['init_cfg'].get('type') == 'Pretrained':
+            node['init_cfg'] = None
+        if isinstance(node.get('pretrained'), str):
+            node['pretrained'] = None
+        for value in node.values():
+            _drop_pretrained(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _drop_pretrained(item)
+
+
+def _keep_all_detections(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'score_thr' and isinstance(value, (int, float)):
+                node[key] = 0.0
+            else:
+                _keep_all_detections(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _keep_all_detections(item)
+
+
+def _draw_every_image(hook: Optional[dict]) -> None:
+    if not hook:
+        return
+    hook['interval'] = 1
+    hook['draw' if 'draw' in hook or hook['type'] != 'VisualizationHook' else 'enable'] = True
+
+
+def _label_experiment(cfg: Any, label: str) -> None:
+    for backend in cfg.visualizer.vis_backends:
+        if backend['type'] in ('SwanlabVisBackend', 'SwanLabVisBackend'):
+            init_kwargs = backend.setdefault('init_kwargs', {})
+            init_kwargs['tags'] = list(init_kwargs.get('tags') or []) + [label, cfg.default_scope]
+            init_kwargs['description'] = f'{label} run on a tiny generated dataset (ci/tiny_datasets.py)'

@@ -1,0 +1,6 @@
+# Mask R-CNN R50-FPN 1x COCO, tracked in SwanLab. Upstream config: mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py
+_base_ = ['mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', '../_base_/swanlab_tracking.py']
+
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), {{_base_.swanlab_backend}}])
+# Draw predictions of every 50th validation image into the dashboard (upstream: off).
+default_hooks = dict(visualization=dict(draw=True, interval=50))

@@ -1,0 +1,6 @@
+# RTMDet-tiny 300e COCO, tracked in SwanLab. Upstream config: mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py
+_base_ = ['mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py', '../_base_/swanlab_tracking.py']
+
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), {{_base_.swanlab_backend}}])
+# Draw predictions of every 50th validation image into the dashboard (upstream: off).
+default_hooks = dict(visualization=dict(draw=True, interval=50))
