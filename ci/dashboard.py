@@ -66,9 +66,10 @@ class LocalDashboard:
                 match = re.search(r'Local:\s*(?:\x1b\[[0-9;]*m)*(http://127\.0\.0\.1:\d+)', output.read())
             url = match.group(1) if match else ''
         if not url:
-            self.stop()
             with open(self._output.name) as output:
-                raise RuntimeError(f'swanlab watch {self.log_dir} did not start:\n{output.read()}')
+                printed = output.read()
+            self.stop()
+            raise RuntimeError(f'swanlab watch {self.log_dir} did not start:\n{printed}')
         self._wait_until_answering(url, deadline)
         self.url = url
 

@@ -27,6 +27,8 @@ def parse_args(argv=None):
                         help='epochs (epoch-based recipes) or validation rounds of 3 iterations')
     parser.add_argument('--label', default='smoke', help='tag of the SwanLab experiment (smoke, demo)')
     parser.add_argument('--no-test', action='store_true', help='skip runner.test() after training')
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
+                        help='pytorch: under torchrun, one process per device (gloo on CPUs)')
     return parser.parse_args(argv)
 
 
@@ -39,7 +41,7 @@ def main(argv=None) -> int:
     import ci.tiny_datasets  # noqa: F401  (registers TinyCIFAR10, which the override may select)
     apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label)
     cfg.work_dir = os.path.abspath(args.work_dir)
-    cfg.launcher = 'none'
+    cfg.launcher = args.launcher
     started = time.monotonic()
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -7,6 +7,12 @@
   checkpoints, and mmengine after 0.10.7 does the same.
 - ``mmdet::`` config lookup and ``mim`` import ``pkg_resources``, which
   setuptools 82 removed: :func:`check_pkg_resources` explains the fix.
+- Distributed training on CPUs (gloo): mmengine 0.10.7 calls
+  ``torch.cuda.set_device`` when it initialises the process group, builds DDP
+  with ``device_ids`` and keeps SyncBN layers, all of which need CUDA. Without a
+  GPU, :func:`support_cpu_distributed` makes it use gloo, DDP without device
+  ids, and plain BatchNorm (``cfg.sync_bn`` is ignored there). With a GPU
+  nothing changes.
 """
 import functools
 import types
@@ -40,6 +46,42 @@ def trust_mmengine_checkpoints() -> None:
         checkpoint.torch = _TorchWithTrustedLoad(torch)
 
 
+def support_cpu_distributed() -> None:
+    import torch
+    from mmengine.dist import utils as dist_utils
+    from mmengine.runner import Runner
+    if getattr(dist_utils._init_dist_pytorch, '_cpu_aware', False):
+        return
+    init_dist_pytorch, wrap_model = dist_utils._init_dist_pytorch, Runner.wrap_model
+
+    @functools.wraps(init_dist_pytorch)
+    def init_dist_pytorch_on_cpu(backend, init_backend='torch', **kwargs):
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return init_dist_pytorch(backend, init_backend, **kwargs)
+        torch.distributed.init_process_group(backend='gloo', **kwargs)  # rank, world: torchrun's env
+
+    @functools.wraps(wrap_model)
+    def wrap_model_on_cpu(self, model_wrapper_cfg, model):
+        if not self.distributed or torch.cuda.is_available():
+            return wrap_model(self, model_wrapper_cfg, model)
+        from mmengine.model import revert_sync_batchnorm
+        wrapper_cfg = dict(model_wrapper_cfg or {})
+        wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+        wrapper_cfg.setdefault('broadcast_buffers', False)
+        wrapper_cfg.setdefault('find_unused_parameters', self.cfg.get('find_unused_parameters', False))
+        wrapper_cfg['device_ids'] = None  # a CPU module takes no device ids
+        sync_bn = self.cfg.pop('sync_bn', None)
+        try:
+            return wrap_model(self, wrapper_cfg, revert_sync_batchnorm(model))
+        finally:
+            if sync_bn is not None:
+                self.cfg.sync_bn = sync_bn
+
+    init_dist_pytorch_on_cpu._cpu_aware = True
+    dist_utils._init_dist_pytorch = init_dist_pytorch_on_cpu
+    Runner.wrap_model = wrap_model_on_cpu
+
+
 def check_pkg_resources() -> None:
     try:
         with warnings.catch_warnings():  # its own deprecation notice says nothing actionable here
@@ -56,4 +98,5 @@ def apply() -> None:
     if _applied:
         return
     trust_mmengine_checkpoints()
+    support_cpu_distributed()
     _applied = True

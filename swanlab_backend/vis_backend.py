@@ -1,5 +1,6 @@
 """``SwanlabVisBackend``: SwanLab experiment tracking for MMEngine runners."""
 import atexit
+import os
 import os.path as osp
 import signal
 import sys
@@ -130,7 +131,6 @@ class SwanlabVisBackend(BaseVisBackend):
         self._writer.submit(self._run.config.update, run_environment())
 
     def _default_log_dir(self) -> str:
-        import os
         if os.environ.get('SWANLAB_LOG_DIR'):
             return os.environ['SWANLAB_LOG_DIR']
         save_dir = osp.abspath(self._save_dir or '.')
@@ -200,6 +200,7 @@ class SwanlabVisBackend(BaseVisBackend):
         atexit.register(self._drain)
         if threading.current_thread() is threading.main_thread():
             swanlab_sigint = signal.getsignal(signal.SIGINT)
+            previous_sigterm = signal.getsignal(signal.SIGTERM)
 
             def on_sigint(signum, frame):
                 backend._drain(timeout=5.0)
@@ -208,7 +209,20 @@ class SwanlabVisBackend(BaseVisBackend):
                 else:
                     raise KeyboardInterrupt
 
+            def on_sigterm(signum, frame):
+                # SwanLab leaves a terminated run 'running' forever; torchrun and Slurm end jobs this way
+                # when another rank fails or time runs out.
+                backend._drain(timeout=5.0)
+                backend._finish('crashed', 'terminated by SIGTERM (another rank failed, or the job was '
+                                           'cancelled or ran out of time)')
+                signal.signal(signal.SIGTERM, previous_sigterm)
+                if callable(previous_sigterm):
+                    previous_sigterm(signum, frame)
+                else:
+                    os.kill(os.getpid(), signal.SIGTERM)
+
             signal.signal(signal.SIGINT, on_sigint)
+            signal.signal(signal.SIGTERM, on_sigterm)
 
     def _drain(self, timeout: Optional[float] = None) -> None:
         if self._writer is not None and not self._closed:

@@ -13,7 +13,7 @@ def _train_steps(epochs):
 
 
 def test_epoch_based_config_run_reaches_the_dashboard(toy_run, dashboard):
-    out = toy_run('epoch-config', '--loop', 'epoch', '--max', 2).stdout
+    out = toy_run('epoch-config', '--loop', 'epoch', '--length', 2).stdout
     exp = dashboard.experiment('epoch-config')
     assert dashboard.wait_status(exp) == 'finished'
 
@@ -45,7 +45,7 @@ def test_epoch_based_config_run_reaches_the_dashboard(toy_run, dashboard):
 
 
 def test_images_are_served_as_png_in_their_colours(toy_run, dashboard):
-    toy_run('images', '--max', 1)
+    toy_run('images', '--length', 1)
     exp = dashboard.experiment('images')
     media = dashboard.media(exp, 'stripes')
     assert [m['step'] for m in media] == [4]
@@ -58,7 +58,7 @@ def test_images_are_served_as_png_in_their_colours(toy_run, dashboard):
 
 
 def test_iteration_based_validations_each_land_at_their_iteration(toy_run, dashboard):
-    out = toy_run('iter-based', '--loop', 'iter', '--max', 6, '--val-interval', 3).stdout
+    out = toy_run('iter-based', '--loop', 'iter', '--length', 6, '--val-interval', 3).stdout
     exp = dashboard.experiment('iter-based')
     assert dashboard.wait_status(exp) == 'finished'
     assert sorted(dashboard.scalar_series(exp, 'train/loss')) == list(range(1, 7))
@@ -69,7 +69,7 @@ def test_iteration_based_validations_each_land_at_their_iteration(toy_run, dashb
 
 
 def test_script_usage_with_a_visualizer_instance(toy_run, dashboard):
-    out = toy_run('script', '--script', '--max', 1).stdout
+    out = toy_run('script', '--script', '--length', 1).stdout
     exp = dashboard.experiment('script')
     assert dashboard.wait_status(exp) == 'finished'
     assert sorted(dashboard.scalar_series(exp, 'train/loss')) == _train_steps(1)
@@ -79,7 +79,7 @@ def test_script_usage_with_a_visualizer_instance(toy_run, dashboard):
 
 
 def test_exception_in_training_marks_the_run_crashed_and_keeps_earlier_steps(toy_run, dashboard):
-    result = toy_run('crash', '--max', 2, '--crash-at', 6, expect=1)
+    result = toy_run('crash', '--length', 2, '--crash-at', 6, expect=1)
     assert 'toy failure at iteration 6' in result.stderr
     exp = dashboard.experiment('crash')
     assert dashboard.wait_status(exp) == 'crashed'
@@ -89,8 +89,8 @@ def test_exception_in_training_marks_the_run_crashed_and_keeps_earlier_steps(toy
 
 def test_resume_continues_at_the_next_step_without_duplicates(toy_run, dashboard, tmp_path):
     work_dir = tmp_path / 'resumable'
-    toy_run('resume-first', '--max', 2, '--no-test', work_dir=work_dir)
-    out = toy_run('resume-second', '--max', 3, '--resume', '--no-test', work_dir=work_dir).stdout
+    toy_run('resume-first', '--length', 2, '--no-test', work_dir=work_dir)
+    out = toy_run('resume-second', '--length', 3, '--resume', '--no-test', work_dir=work_dir).stdout
     assert 'resumed epoch: 2, iter: 8' in out  # mmengine loaded the checkpoint (torch.load compat)
     first, second = dashboard.experiment('resume-first'), dashboard.experiment('resume-second')
     assert sorted(dashboard.scalar_series(first, 'train/loss')) == _train_steps(2)
@@ -103,7 +103,7 @@ def test_resume_continues_at_the_next_step_without_duplicates(toy_run, dashboard
 def test_works_beside_swanlab_own_integration_in_either_import_order(toy_run, dashboard):
     for order, name in ((['swanlab.integration.mmengine', 'swanlab_backend'], 'coexist-theirs-first'),
                         (['swanlab_backend', 'swanlab.integration.mmengine'], 'coexist-ours-first')):
-        toy_run(name, '--max', 1, '--imports', ','.join(order))
+        toy_run(name, '--length', 1, '--imports', ','.join(order))
         exp = dashboard.experiment(name)
         # train/ sections and test metrics exist only with this package's backend.
         assert sorted(dashboard.scalar_series(exp, 'train/loss')) == _train_steps(1), order
@@ -111,12 +111,12 @@ def test_works_beside_swanlab_own_integration_in_either_import_order(toy_run, da
 
 
 def test_camel_case_alias_selects_this_backend(toy_run, dashboard):
-    toy_run('alias', '--max', 1, '--backend-type', 'SwanLabVisBackend')
+    toy_run('alias', '--length', 1, '--backend-type', 'SwanLabVisBackend')
     assert sorted(dashboard.scalar_series(dashboard.experiment('alias'), 'train/loss')) == _train_steps(1)
 
 
 def test_secrets_in_the_config_are_redacted(toy_run, dashboard):
-    toy_run('secrets', '--max', 1, '--secret-token', 'tok-8c1f0e7d')
+    toy_run('secrets', '--length', 1, '--secret-token', 'tok-8c1f0e7d')
     exp = dashboard.experiment('secrets')
     assert dashboard.config(exp)['secret_token'] == '<redacted>'
     text = dashboard.media(exp, 'config/config_text')[0]['files'][0]

@@ -43,11 +43,13 @@ class ToyData(Dataset):
 
 @MODELS.register_module(force=True)
 class ToyClassifier(BaseModel):
-    """Two-class logistic regression; ``crash_at`` raises at that training iteration."""
+    """Two-class logistic regression; ``crash_at`` raises at that training iteration (on ``crash_rank``)."""
 
-    def __init__(self, crash_at=0, nan_at=0, hang_at=0):
+    def __init__(self, crash_at=0, crash_rank=0, nan_at=0, hang_at=0):
         super().__init__()
         self.linear = torch.nn.Linear(4, 2)
+        if int(os.environ.get('RANK', 0)) != crash_rank:
+            crash_at = 0
         self.crash_at, self.nan_at, self.hang_at = crash_at, nan_at, hang_at
         self.calls = 0
 
@@ -89,15 +91,17 @@ def build_config(args):
     loader = dict(dataset=dict(type='ToyData'), batch_size=4, sampler=dict(type='DefaultSampler', shuffle=False),
                   collate_fn=dict(type='default_collate'))
     if args.loop == 'epoch':
-        train_cfg = dict(by_epoch=True, max_epochs=args.max, val_interval=1)
+        train_cfg = dict(by_epoch=True, max_epochs=args.length, val_interval=1)
     else:
-        train_cfg = dict(by_epoch=False, max_iters=args.max, val_interval=args.val_interval)
+        train_cfg = dict(by_epoch=False, max_iters=args.length, val_interval=args.val_interval)
     backend = dict(type=args.backend_type, init_kwargs=dict(
         project=args.project, experiment_name=args.name, log_dir=args.log_dir, mode=args.mode,
         tags=['toy']))
     backend['init_kwargs'].update(eval(args.extra_init_kwargs))
     return dict(
-        model=dict(type='ToyClassifier', crash_at=args.crash_at, nan_at=args.nan_at, hang_at=args.hang_at),
+        model=dict(type='ToyClassifier', crash_at=args.crash_at, crash_rank=args.crash_rank, nan_at=args.nan_at,
+                   hang_at=args.hang_at),
+        launcher=args.launcher,
         work_dir=args.work_dir,
         train_dataloader=loader, val_dataloader=loader, test_dataloader=loader,
         train_cfg=train_cfg, val_cfg=dict(), test_cfg=dict(),
@@ -123,10 +127,12 @@ def main():
     parser.add_argument('--project', default='swanlab-openmmlab-tests')
     parser.add_argument('--mode', default='local')
     parser.add_argument('--loop', choices=['epoch', 'iter'], default='epoch')
-    parser.add_argument('--max', type=int, default=2)
+    parser.add_argument('--length', type=int, default=2, help='epochs, or iterations')
     parser.add_argument('--val-interval', type=int, default=4)
     parser.add_argument('--checkpoint-interval', type=int, default=1)
     parser.add_argument('--crash-at', type=int, default=0)
+    parser.add_argument('--crash-rank', type=int, default=0)
+    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--nan-at', type=int, default=0)
     parser.add_argument('--hang-at', type=int, default=0)
     parser.add_argument('--resume', action='store_true')

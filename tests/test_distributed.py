@@ -1,0 +1,83 @@
+"""Distributed training on CPUs with gloo under torchrun: one experiment per job, no hang, crashes marked."""
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ci.dashboard import LocalDashboard
+from ci.run_smoke import check_case, smoke_env
+from ci.smoke_matrix import SMOKE_CASES
+from conftest import ROOT, TOY_TRAIN, clean_env
+
+FASTER_RCNN = SMOKE_CASES[0]
+JOB_TIMEOUT = 600
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _torchrun(*args, nnodes=1, node_rank=0, nproc=2, port):
+    return [sys.executable, '-m', 'torch.distributed.run', f'--nnodes={nnodes}', f'--node_rank={node_rank}',
+            f'--nproc_per_node={nproc}', '--master_addr=127.0.0.1', f'--master_port={port}', *map(str, args)]
+
+
+def _smoke_args(data_root, work_dir):
+    return [ROOT / 'ci' / 'smoke_train.py', ROOT / FASTER_RCNN.config, '--data-root', data_root / 'coco',
+            '--work-dir', work_dir, '--launcher', 'pytorch']
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    from ci.tiny_datasets import make_coco
+    root = tmp_path_factory.mktemp('data')
+    make_coco(root / 'coco')
+    return root
+
+
+def _assert_one_complete_experiment(log_dir, work_dir):
+    with LocalDashboard(str(log_dir)) as board:
+        assert [e['name'] for e in board.experiments()] == [FASTER_RCNN.name]
+        # Every iteration rank 0 logged, once, with its values; val and test metrics; config; image.
+        assert check_case(board, FASTER_RCNN, str(work_dir)) == []
+
+
+def test_two_processes_on_one_machine_make_one_experiment(tiny_data, tmp_path):
+    log_dir, work_dir = tmp_path / 'swanlog', tmp_path / 'work_dir'
+    result = subprocess.run(_torchrun(*_smoke_args(tiny_data, work_dir), port=_port()), capture_output=True,
+                            text=True, env=smoke_env(str(log_dir)), cwd=ROOT, timeout=JOB_TIMEOUT)
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert result.stdout.count('smoke_train: faster-rcnn_r50_fpn_1x_coco.py finished') == 2  # both ranks
+    _assert_one_complete_experiment(log_dir, work_dir)
+
+
+def test_two_nodes_on_loopback_make_one_experiment(tiny_data, tmp_path):
+    log_dir, port = tmp_path / 'swanlog', _port()
+    nodes = [subprocess.Popen(_torchrun(*_smoke_args(tiny_data, tmp_path / f'node{rank}'), nnodes=2,
+                                        node_rank=rank, nproc=1, port=port),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=smoke_env(str(log_dir)), cwd=ROOT)
+             for rank in (0, 1)]
+    outputs = [node.communicate(timeout=JOB_TIMEOUT)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    _assert_one_complete_experiment(log_dir, tmp_path / 'node0')  # rank 0 lives on node 0
+
+
+def test_a_crashing_rank_ends_the_job_and_marks_the_experiment_crashed(tmp_path):
+    log_dir = tmp_path / 'swanlog'
+    started = time.monotonic()
+    result = subprocess.run(
+        _torchrun(TOY_TRAIN, '--work-dir', tmp_path / 'work_dir', '--log-dir', log_dir, '--name', 'rank-crash',
+                  '--launcher', 'pytorch', '--length', 2, '--crash-at', 3, '--crash-rank', 1, port=_port()),
+        capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=JOB_TIMEOUT)
+    assert result.returncode != 0
+    assert 'toy failure at iteration 3' in result.stderr
+    assert time.monotonic() - started < 120, 'the job did not end promptly after a rank failed'
+    with LocalDashboard(str(log_dir)) as board:
+        experiment = board.experiment('rank-crash')
+        assert board.wait_status(experiment) == 'crashed'
+        assert sorted(board.scalar_series(experiment, 'train/loss')) == [1, 2]
