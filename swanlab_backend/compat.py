@@ -13,6 +13,8 @@
   GPU, :func:`support_cpu_distributed` makes it use gloo, DDP without device
   ids, and plain BatchNorm (``cfg.sync_bn`` is ignored there). With a GPU
   nothing changes.
+- A mistyped backend type (``'SwanLabVisbackend'``) gets mmengine's generic
+  "not in the registry" error; :func:`explain_backend_typos` names the fix.
 """
 import functools
 import types
@@ -82,6 +84,26 @@ def support_cpu_distributed() -> None:
     Runner.wrap_model = wrap_model_on_cpu
 
 
+def explain_backend_typos() -> None:
+    from mmengine.registry import Registry
+    if getattr(Registry.get, '_explains_typos', False):
+        return
+    get = Registry.get
+
+    @functools.wraps(get)
+    def get_or_explain(self, key):
+        found = get(self, key)
+        if found is None and self.name == 'vis_backend' and isinstance(key, str):
+            from .run_start import typo_hint
+            hint = typo_hint(key)
+            if hint:
+                raise KeyError(hint)
+        return found
+
+    get_or_explain._explains_typos = True
+    Registry.get = get_or_explain
+
+
 def check_pkg_resources() -> None:
     try:
         with warnings.catch_warnings():  # its own deprecation notice says nothing actionable here
@@ -99,4 +121,5 @@ def apply() -> None:
         return
     trust_mmengine_checkpoints()
     support_cpu_distributed()
+    explain_backend_typos()
     _applied = True

@@ -62,9 +62,10 @@ class ScalarConverter:
     """Converts a logged value to a float, or says why it cannot.
 
     Tensors and arrays of one element, numpy scalars and bools become floats.
-    Everything else (strings, ``None``, multi-element tensors) is skipped, and
-    NaN/inf are logged as they are (SwanLab shows them as gaps), each with one
-    warning per key.
+    Everything else (strings, ``None``, multi-element tensors) is skipped, and so
+    are NaN and inf: one such point makes SwanLab's local dashboard fail to serve
+    the whole chart. Each case is warned about once per key; MMEngine's own log
+    still shows the value.
     """
 
     def __init__(self):
@@ -77,8 +78,9 @@ class ScalarConverter:
                                  'is not a scalar (log one number per key)')
             return None
         if not math.isfinite(number):
-            self._warn_once(key, f'SwanLab: {key!r} is {number}; logged as is, '
-                                 'check the training for divergence')
+            self._warn_once(key, f'SwanLab: {key!r} is {number}; non-finite values are not logged '
+                                 '(this warning is shown once per key). Check the training for divergence.')
+            return None
         return number
 
     def _warn_once(self, key: str, message: str) -> None:

@@ -53,6 +53,35 @@ def validate_init_kwargs(init_kwargs: Dict[str, Any]) -> None:
                          '"_-+." (1-100 characters).')
 
 
+BACKEND_NAMES = ('SwanlabVisBackend', 'SwanLabVisBackend')
+
+
+def validate_visualizer_config(cfg: Any) -> None:
+    """Checks the SwanLab backends of ``cfg.visualizer`` before a Runner exists.
+
+    A Runner logs and dumps its config before it builds the visualizer; checking
+    first keeps a misplaced ``api_key`` out of the work dir and fails typos early.
+    """
+    backends = (cfg.get('visualizer') or {}).get('vis_backends') or []
+    for backend in backends:
+        backend_type = backend.get('type') if isinstance(backend, dict) else None
+        if backend_type in BACKEND_NAMES:
+            validate_init_kwargs(dict(backend.get('init_kwargs') or {}))
+        elif isinstance(backend_type, str):
+            hint = typo_hint(backend_type)
+            if hint:
+                raise KeyError(hint)
+
+
+def typo_hint(name: str) -> Optional[str]:
+    """The fix for a backend type that is close to, but not, this package's name."""
+    import difflib
+    if name in BACKEND_NAMES or not difflib.get_close_matches(name.lower(), ['swanlabvisbackend'], cutoff=0.8):
+        return None
+    return (f'{name!r} is not a registered visualization backend: use type=\'SwanlabVisBackend\' '
+            "(or 'SwanLabVisBackend'), and custom_imports=dict(imports=['swanlab_backend']).")
+
+
 def _valid_project(name: str) -> bool:
     return 0 < len(name) <= 100 and all(c.isascii() and (c.isalnum() or c in '_-+.') for c in name)
 

@@ -14,6 +14,8 @@ from typing import Any, List, Optional
 
 from mmengine.logging import print_log
 
+from .run_start import validate_visualizer_config
+
 # Where the `open-mmlab://` and `torchvision://` checkpoint schemes download from.
 _SCHEME_HOSTS = {'open-mmlab': 'download.openmmlab.com', 'torchvision': 'download.pytorch.org'}
 
@@ -133,6 +135,7 @@ def build_config(args) -> Any:
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
+    validate_visualizer_config(cfg)
     drop_unreachable_pretrained(cfg.model)
     return cfg
 

@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import signal
 import sys
+import tempfile
 import threading
 import weakref
 from typing import Any, Optional, Sequence, Union
@@ -125,10 +126,28 @@ class SwanlabVisBackend(BaseVisBackend):
         if not (kwargs.get('experiment_name') or kwargs.get('name')) and self._config_stem():
             kwargs['experiment_name'] = self._config_stem()
         self._note_resume(kwargs)
-        self._run = start_run(kwargs)
+        self._run = self._start_run_somewhere(kwargs)
+        if self._run is None:
+            return
         self._writer = BackgroundWriter()
         self._install_exit_handlers()
         self._writer.submit(self._run.config.update, run_environment())
+
+    @staticmethod
+    def _start_run_somewhere(kwargs: dict) -> Any:
+        """Starts the run; if its log dir cannot be used, in a temporary one; else tracking is off."""
+        try:
+            return start_run(kwargs)
+        except Exception as e:
+            fallback = tempfile.mkdtemp(prefix='swanlog-')
+            print_log(f'SwanLab could not start a run in {kwargs["log_dir"]} ({type(e).__name__}: {e}); '
+                      f'logging to {fallback} instead. Training goes on.', logger='current', level=_WARNING)
+        try:
+            return start_run(dict(kwargs, log_dir=fallback))
+        except Exception as e:
+            print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
+                      logger='current', level=_WARNING)
+            return None
 
     def _default_log_dir(self) -> str:
         if os.environ.get('SWANLAB_LOG_DIR'):

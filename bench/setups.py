@@ -1,0 +1,51 @@
+"""The tracking setups the benchmark compares, as MMEngine ``vis_backends`` lists.
+
+Every setup keeps MMEngine's ``LocalVisBackend`` (what a recipe has anyway) and
+adds at most one tracker. Nothing here imports a tracker at module level: the
+child process of setup (c) must be able to load SwanLab's own backend without
+ever importing ``swanlab_backend`` (which takes over the ``SwanlabVisBackend``
+name).
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+PROJECT = 'tracking-bench'
+SWANLAB_OWN = 'SwanlabOwnVisBackend'
+
+
+@dataclass(frozen=True)
+class Setup:
+    key: str
+    label: str
+    tracker: Optional[str]  # 'ours', 'swanlab' (SwanLab's own backend), 'tensorboard' or None
+    swanlab_mode: Optional[str] = None
+
+
+SETUPS = (
+    Setup('a', 'LocalVisBackend only', None),
+    Setup('b1', '+ ours, local', 'ours', 'local'),
+    Setup('b2', '+ ours, offline', 'ours', 'offline'),
+    Setup('c', '+ SwanLab own, local', 'swanlab', 'local'),
+    Setup('d', '+ TensorBoard', 'tensorboard'),
+)
+BY_KEY = {setup.key: setup for setup in SETUPS}
+
+
+def vis_backends(setup: Setup, swanlab_log_dir: str) -> list:
+    """The ``vis_backends`` of ``setup``; SwanLab writes its run under ``swanlab_log_dir``."""
+    return [dict(type='LocalVisBackend')] + ([tracker_backend(setup, swanlab_log_dir)] if setup.tracker else [])
+
+
+def tracker_backend(setup: Setup, swanlab_log_dir: str) -> dict:
+    if setup.tracker == 'tensorboard':
+        return dict(type='TensorboardVisBackend')
+    init_kwargs = dict(project=PROJECT, mode=setup.swanlab_mode, log_dir=swanlab_log_dir)
+    if setup.tracker == 'ours':
+        import swanlab_backend  # noqa: F401  (registers our SwanlabVisBackend)
+        return dict(type='SwanlabVisBackend', init_kwargs=init_kwargs)
+    # Once swanlab_backend is imported, 'SwanlabVisBackend' means ours; SwanLab's class gets its own name
+    # (a class object as `type` would break the Runner's config dump).
+    from mmengine.registry import VISBACKENDS
+    from swanlab.integration.mmengine import SwanlabVisBackend
+    VISBACKENDS.register_module(name=SWANLAB_OWN, module=SwanlabVisBackend, force=True)
+    return dict(type=SWANLAB_OWN, init_kwargs=init_kwargs)

@@ -1,0 +1,70 @@
+"""One training run of the benchmark, in its own process (started by ``run_bench.py``).
+
+    python bench/train_child.py SETUP --recipe R --data-root D --work-dir W --epochs N --result OUT.json
+
+Trains the recipe on its tiny dataset through the smoke override (logging every
+iteration, drawing validation images), with the setup's ``vis_backends``; then
+closes the trackers as the end of a job would. SwanLab reads ``SWANLAB_LOG_DIR``
+and ``SWANLAB_MODE`` from the environment the parent set.
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # `bench.*`, `ci.*`, and the config's custom_imports
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('setup')
+    parser.add_argument('--recipe', required=True)
+    parser.add_argument('--data-root', required=True)
+    parser.add_argument('--work-dir', required=True)
+    parser.add_argument('--epochs', type=int, required=True)
+    parser.add_argument('--result', required=True, help='JSON file the measurements are written to')
+    return parser.parse_args(argv)
+
+
+def finish_trackers(runner) -> None:
+    """What the end of a job does: our backend only finishes its run on a second close()
+    (the first, at the end of train(), keeps it open for test()); SwanLab's own backend
+    never finishes it (swanlab's atexit hook would), so it is finished here, timed."""
+    runner.visualizer.close()
+    if 'swanlab' in sys.modules:
+        import swanlab
+        if swanlab.has_run():
+            swanlab.finish()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    import ci.tiny_datasets  # noqa: F401  (registers TinyCIFAR10)
+    from bench.setups import BY_KEY, vis_backends
+    from ci.smoke_overrides import apply_smoke_overrides
+
+    cfg = Config.fromfile(args.recipe)
+    apply_smoke_overrides(cfg, args.data_root, length=args.epochs, label='bench')
+    cfg.visualizer.vis_backends = vis_backends(BY_KEY[args.setup], os.environ['SWANLAB_LOG_DIR'])
+    cfg.work_dir = args.work_dir
+    started = time.perf_counter()
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    trained = time.perf_counter()
+    finish_trackers(runner)
+    finished = time.perf_counter()
+    result = dict(train_s=finished - started, finish_s=finished - trained, iters=runner.iter,
+                  max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    with open(args.result, 'w') as f:
+        json.dump(result, f)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""The fault and bad-input matrix: tracking never kills or stalls training, and nothing logged is lost.
+
+Each test is one row of the README's "what happens when..." table (the row number is in its name).
+Faults are injected on loopback only: a closed port, and a stub that accepts and never answers.
+"""
+import io
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import ROOT, TOY_TRAIN, clean_env
+
+SCENARIOS = ROOT / 'tests' / 'backend_scenarios.py'
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]  # closed again when the block ends: connections are refused
+
+
+@pytest.fixture
+def silent_host():
+    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen(16)
+    accepted, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except socket.timeout:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.getsockname()[1]}'
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+def _fallback_seconds(output: str) -> float:
+    match = re.search(r'logging offline because .* \(decided in ([\d.]+) s\)', output)
+    assert match, f'no offline fallback notice in:\n{output[-3000:]}'
+    assert output.count('logging offline because') == 1, 'the fallback must be announced once'
+    return float(match.group(1))
+
+
+def _offline_record(log_dir: Path) -> Path:
+    records = list(log_dir.glob('run-*/run-*.swanlab'))
+    assert len(records) == 1 and records[0].stat().st_size > 0, f'no offline record in {log_dir}'
+    return records[0]
+
+
+def test_row1_online_without_a_key_falls_back_to_offline_at_once(toy_run, tmp_path):
+    log_dir = tmp_path / 'offline'
+    result = toy_run('online-no-key', '--mode', 'online', '--length', 1,
+                     '--extra-init-kwargs', f"{{'log_dir': '{log_dir}'}}")
+    assert 'TOY_DONE' in result.stdout
+    assert _fallback_seconds(result.stdout + result.stderr) < 5
+    assert 'swanlab sync' in result.stdout + result.stderr
+    _offline_record(log_dir)
+
+
+def test_row2_unreachable_api_host_falls_back_within_the_probe_timeout(toy_run, tmp_path):
+    log_dir = tmp_path / 'offline'
+    env = clean_env(SWANLAB_API_KEY='wrong-key-0123456789', SWANLAB_API_HOST=f'http://127.0.0.1:{_closed_port()}')
+    result = toy_run('unreachable', '--length', 1, '--extra-init-kwargs',
+                     f"{{'log_dir': '{log_dir}', 'mode': None}}", env=env)
+    assert 'TOY_DONE' in result.stdout
+    assert _fallback_seconds(result.stdout + result.stderr) < 4
+    _offline_record(log_dir)
+
+
+def test_row3_api_host_that_never_answers_falls_back_within_the_probe_timeout(toy_run, tmp_path, silent_host):
+    log_dir = tmp_path / 'offline'
+    env = clean_env(SWANLAB_API_KEY='wrong-key-0123456789', SWANLAB_API_HOST=silent_host)
+    result = toy_run('silent-host', '--length', 1, '--extra-init-kwargs',
+                     f"{{'log_dir': '{log_dir}', 'mode': None}}", env=env)
+    assert 'TOY_DONE' in result.stdout
+    assert _fallback_seconds(result.stdout + result.stderr) < 8  # connect + read timeout of the probe
+    _offline_record(log_dir)
+
+
+def _start_until_hang(tmp_path, name, swanlog, *args):
+    process = subprocess.Popen(
+        [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
+         '--name', name, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=clean_env(), cwd=tmp_path)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if 'TOY_HANGING' in line:
+            return process, lines
+    raise AssertionError('the toy run ended before it hung:\n' + ''.join(lines[-50:]))
+
+
+def test_row6_ctrl_c_marks_the_run_aborted_keeps_its_data_and_exits_promptly(tmp_path, swanlog, dashboard):
+    process, _ = _start_until_hang(tmp_path, 'ctrl-c', swanlog, '--length', 2, '--hang-at', 6)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=60)[0]
+    assert time.monotonic() - sent < 15, 'the process did not exit promptly after Ctrl+C'
+    assert process.returncode != 0
+    assert 'KeyboardInterrupt' in output
+    experiment = dashboard.experiment('ctrl-c')
+    assert dashboard.wait_status(experiment) == 'crashed'  # the local dashboard shows aborted runs so
+    assert sorted(dashboard.scalar_series(experiment, 'train/loss')) == [1, 2, 3, 4, 5]
+
+
+def test_row7_sigkill_then_resume_continues_without_duplicates_or_gaps(tmp_path, swanlog, dashboard, toy_run):
+    process, _ = _start_until_hang(tmp_path, 'killed', swanlog, '--length', 3, '--hang-at', 7, '--no-test')
+    time.sleep(3)  # SwanLab writes what it received within ~1 s; a kill loses only the last moment
+    process.kill()
+    process.wait(timeout=30)
+    toy_run('killed-resumed', '--length', 3, '--resume', '--no-test', work_dir=tmp_path / 'work_dir')
+    killed, resumed = dashboard.experiment('killed'), dashboard.experiment('killed-resumed')
+    assert sorted(dashboard.scalar_series(killed, 'train/loss')) == [1, 2, 3, 4, 5, 6]
+    # The last checkpoint was after epoch 1 (iteration 4): the resumed run redoes 5, 6 and goes on to 12.
+    assert sorted(dashboard.scalar_series(resumed, 'train/loss')) == list(range(5, 13))
+    assert dashboard.wait_status(resumed) == 'finished'
+
+
+def test_row8_nan_loss_is_skipped_with_one_warning_and_training_goes_on(toy_run, dashboard):
+    result = toy_run('nan-loss', '--length', 2, '--nan-at', 3)
+    output = result.stdout + result.stderr
+    assert output.count("SwanLab: 'loss_aux' is nan; non-finite values are not logged") == 1
+    experiment = dashboard.experiment('nan-loss')
+    assert sorted(dashboard.scalar_series(experiment, 'train/loss')) == list(range(1, 9))
+    aux = dashboard.scalar_series(experiment, 'train/loss_aux')  # the chart is served, without the NaN
+    assert {1, 2} <= set(aux) and 3 not in aux and all(v == 0.5 for v in aux.values())
+
+
+def _scenario(name, scenario, swanlog):
+    result = subprocess.run([sys.executable, str(SCENARIOS), scenario, '--log-dir', str(swanlog), '--name', name],
+                            capture_output=True, text=True, env=clean_env(), timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_row9_non_scalar_values_are_converted_or_skipped_with_a_warning(swanlog, dashboard):
+    output = _scenario('odd-values', 'odd-scalars', swanlog)
+    experiment = dashboard.experiment('odd-values')
+    assert dashboard.scalar_series(experiment, 'tensor') == {1: 2.5, 2: 2.5}
+    assert dashboard.scalar_series(experiment, 'array') == {1: 3.5, 2: 3.5}
+    assert dashboard.scalar_series(experiment, 'np_float') == {1: 4.5, 2: 4.5}
+    assert dashboard.scalar_series(experiment, 'flag') == {1: 1.0, 2: 1.0}
+    for skipped in ('string', 'none', 'vector'):
+        assert skipped not in dashboard.tags(experiment)
+        assert output.count(f"SwanLab: skipping '{skipped}'") == 1
+
+
+def test_row10_keys_swanlab_rejects_are_sanitised_by_the_documented_rule(swanlog, dashboard):
+    output = _scenario('odd-keys', 'odd-scalars', swanlog)
+    tags = dashboard.tags(dashboard.experiment('odd-keys'))
+    for key in ('a_b', 'x_y', 'why_', '_tag_', 'p_q', '_empty'):
+        assert key in tags, key
+        assert f"is logged as '{key}'" in output
+    long_keys = [t for t in tags if t.startswith('kkkk')]
+    assert len(long_keys) == 1 and len(long_keys[0]) == 200 and '~' in long_keys[0]
+
+
+def test_row11_odd_config_values_are_logged_without_a_crash(swanlog, dashboard):
+    _scenario('odd-config', 'odd-config', swanlog)
+    experiment = dashboard.experiment('odd-config')
+    config = dashboard.config(experiment)
+    assert config['model.depth'] == 50
+    assert config['a_type'] == 'torch.nn.modules.conv.Conv2d'
+    assert config['a_lambda'].endswith('<lambda>')
+    assert config['numpy_value'] == 0.5
+    assert config['tuple_value'] == [1, 2]
+    assert 'truncated for the dashboard' in config['huge_list'] and '100000 items' in config['huge_list']
+    assert 'truncated for the dashboard' in config['long_text']
+    assert config['nested.wandb_api_key'] == '<redacted>'
+    assert config['nested.inner.1.k'] == 2
+    text = dashboard.media(experiment, 'config/config_text')[0]['files'][0]
+    assert 'wk-123456' not in text
+    assert dashboard.scalar_series(experiment, 'loss') == {1: 1.0}
+
+
+def _png(dashboard, experiment, key):
+    media = dashboard.media(experiment, key)
+    return Image.open(io.BytesIO(dashboard.media_bytes(experiment, key, media[0]['files'][0]))), media[0]
+
+
+def test_row12_gray_float_chw_rgba_and_huge_images_are_logged(swanlog, dashboard):
+    output = _scenario('odd-images', 'images', swanlog)
+    experiment = dashboard.experiment('odd-images')
+    gray, _ = _png(dashboard, experiment, 'gray')
+    assert gray.size == (64, 48) and gray.convert('L').getpixel((63, 0)) == 255
+    float01, _ = _png(dashboard, experiment, 'float01')
+    assert float01.convert('RGB').getpixel((0, 0)) == (0, 0, 255)
+    chw, _ = _png(dashboard, experiment, 'chw_tensor')
+    assert chw.size == (64, 48) and chw.convert('RGB').getpixel((5, 5)) == (0, 200, 0)
+    rgba, _ = _png(dashboard, experiment, 'rgba')
+    assert rgba.mode == 'RGBA' and rgba.getpixel((5, 5)) == (0, 0, 255, 128)
+    huge, media = _png(dashboard, experiment, 'huge')
+    assert huge.size == (2048, 2048) and 'downscaled' in media['captions'][0]['caption']
+    assert huge.convert('RGB').getpixel((10, 10)) == (255, 0, 0)
+    assert "skipping image 'not_an_image'" in output
+
+
+def test_row13_a_mistyped_backend_type_fails_before_training_naming_the_fix(toy_run):
+    result = toy_run('typo', '--backend-type', 'SwanLabVisbackend', expect=1)
+    assert "use type='SwanlabVisBackend'" in result.stderr
+    assert 'Epoch(train)' not in result.stdout + result.stderr
+
+
+def test_row13_a_wrong_value_type_fails_before_training_naming_the_key(toy_run):
+    result = toy_run('bad-tags', '--extra-init-kwargs', "{'tags': 'one-tag'}", expect=1)
+    assert 'init_kwargs["tags"] must be a list of strings' in result.stderr
+    assert 'Epoch(train)' not in result.stdout + result.stderr
+
+
+def test_row14_an_unusable_log_dir_falls_back_to_a_temporary_one(toy_run, tmp_path):
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('not a folder')
+    result = toy_run('bad-log-dir', '--length', 1, '--extra-init-kwargs', f"{{'log_dir': '{blocker}/swanlog'}}")
+    output = result.stdout + result.stderr
+    assert 'TOY_DONE' in result.stdout
+    fallback = re.search(r'logging to (\S+) instead\. Training goes on', output)
+    assert fallback, output[-3000:]
+    assert list(Path(fallback.group(1)).glob('run-*')), 'nothing was logged in the fallback log dir'
+
+
+def test_row15_the_api_key_never_reaches_work_dir_logs_or_dashboard(tmp_path, swanlog, dashboard, toy_run):
+    key = 'sk-test-7f3a9c1e5b2d4f6a8c0e'
+    work_dir = tmp_path / 'work_dir'
+    toy_run('key-in-env', '--length', 1, env=clean_env(SWANLAB_API_KEY=key), work_dir=work_dir)
+    experiment = dashboard.experiment('key-in-env')
+    assert key not in str(dashboard.config(experiment))
+    assert key not in dashboard.media(experiment, 'config/config_text')[0]['files'][0]
+    for folder in (work_dir, swanlog):
+        leaks = [p for p in folder.rglob('*') if p.is_file() and key.encode() in p.read_bytes()]
+        assert not leaks, f'the API key was written to {leaks}'
+
+
+def test_row15_an_api_key_in_the_config_is_refused_before_anything_is_written(tmp_path):
+    key = 'sk-test-0a1b2c3d4e5f'
+    config = tmp_path / 'with_key.py'
+    config.write_text(
+        f"_base_ = '{ROOT}/recipes/mmpretrain/resnet18_8xb16_cifar10.py'\n"
+        f"visualizer = dict(vis_backends=[dict(type='SwanlabVisBackend', init_kwargs=dict(api_key='{key}'))])\n")
+    work_dir = tmp_path / 'work_dir'
+    result = subprocess.run([sys.executable, '-m', 'swanlab_backend.train', str(config), '--work-dir', str(work_dir)],
+                            capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=300)
+    assert result.returncode != 0
+    assert 'set SWANLAB_API_KEY or run `swanlab login`' in result.stderr
+    assert key not in result.stdout + result.stderr
+    assert not work_dir.exists() or not any(key.encode() in p.read_bytes()
+                                            for p in work_dir.rglob('*') if p.is_file())
+
+
+def test_row16_close_after_2000_steps_returns_and_keeps_every_step(swanlog, dashboard):
+    output = _scenario('many-steps', 'many-steps', swanlog)
+    seconds = float(re.search(r'CLOSE_SECONDS ([\d.]+)', output).group(1))
+    print(f'close() after 2000 steps x 12 scalars + 10 images: {seconds:.1f} s')
+    assert seconds < 120
+    experiment = dashboard.experiment('many-steps')
+    assert dashboard.wait_status(experiment) == 'finished'
+    assert dashboard.tag(experiment, 'metric_11')['sum'] == 2000
+    assert [m['step'] for m in dashboard.media(experiment, 'snapshot')] == list(range(200, 2001, 200))
