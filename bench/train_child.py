@@ -1,11 +1,11 @@
 """One training run of the benchmark, in its own process (started by ``run_bench.py``).
 
-    python bench/train_child.py SETUP --recipe R --data-root D --work-dir W --epochs N --result OUT.json
+    python bench/train_child.py SETUP --recipe R --data-root D --work-dir W --length N --result OUT.json
 
 Trains the recipe on its tiny dataset through the smoke override (logging every
 iteration, drawing validation images), with the setup's ``vis_backends``; then
-closes the trackers as the end of a job would. SwanLab reads ``SWANLAB_LOG_DIR``
-and ``SWANLAB_MODE`` from the environment the parent set.
+closes the trackers as the end of a job would. SwanLab writes under
+``$SWANLAB_LOG_DIR``, which the parent points into the run's temporary dir.
 """
 import argparse
 import json
@@ -13,6 +13,8 @@ import os
 import resource
 import sys
 import time
+
+from mmengine.hooks import Hook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # `bench.*`, `ci.*`, and the config's custom_imports
@@ -24,9 +26,21 @@ def parse_args(argv=None):
     parser.add_argument('--recipe', required=True)
     parser.add_argument('--data-root', required=True)
     parser.add_argument('--work-dir', required=True)
-    parser.add_argument('--epochs', type=int, required=True)
+    parser.add_argument('--length', type=int, required=True,
+                        help='smoke length: epochs, or validation rounds of 3 iterations')
     parser.add_argument('--result', required=True, help='JSON file the measurements are written to')
     return parser.parse_args(argv)
+
+
+class LoopTimer(Hook):
+    """Brackets the training loop (iterations, validations, checkpoints), so that the fixed costs of a
+    tracker (its start when the runner is built, its finish) can be told from its cost per iteration."""
+
+    def before_train(self, runner) -> None:
+        self.started = time.perf_counter()
+
+    def after_train(self, runner) -> None:
+        self.ended = time.perf_counter()
 
 
 def finish_trackers(runner) -> None:
@@ -50,16 +64,20 @@ def main(argv=None) -> int:
     from ci.smoke_overrides import apply_smoke_overrides
 
     cfg = Config.fromfile(args.recipe)
-    apply_smoke_overrides(cfg, args.data_root, length=args.epochs, label='bench')
+    apply_smoke_overrides(cfg, args.data_root, length=args.length, label='bench')
     cfg.visualizer.vis_backends = vis_backends(BY_KEY[args.setup], os.environ['SWANLAB_LOG_DIR'])
     cfg.work_dir = args.work_dir
     started = time.perf_counter()
     runner = Runner.from_cfg(cfg)
+    built = time.perf_counter()
+    loop = LoopTimer()
+    runner.register_hook(loop, priority='VERY_LOW')
     runner.train()
     trained = time.perf_counter()
     finish_trackers(runner)
     finished = time.perf_counter()
-    result = dict(train_s=finished - started, finish_s=finished - trained, iters=runner.iter,
+    result = dict(train_s=finished - started, build_s=built - started, loop_s=loop.ended - loop.started,
+                  finish_s=finished - trained, iters=runner.iter,
                   max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     with open(args.result, 'w') as f:
         json.dump(result, f)

@@ -6,6 +6,9 @@
 The recipe file itself is loaded and only the documented override in
 ``ci/smoke_overrides.py`` is applied. Runs on CUDA when a GPU is visible, else
 on the CPU. Used by the smoke tests and by the demo of ``scripts/train_*.sh``.
+With ``--dump``, it writes the overridden config instead, for other entry points
+(``mim train``, ``scripts/dist_train.sh``); it imports ``ci.tiny_datasets``, so
+run those with the repository root on ``PYTHONPATH``.
 """
 import argparse
 import os
@@ -29,6 +32,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-test', action='store_true', help='skip runner.test() after training')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                         help='pytorch: under torchrun, one process per device (gloo on CPUs)')
+    parser.add_argument('--dump', metavar='PATH',
+                        help='only write the overridden config to PATH (for mim train, scripts/*.sh)')
     return parser.parse_args(argv)
 
 
@@ -42,6 +47,9 @@ def main(argv=None) -> int:
     apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label)
     cfg.work_dir = os.path.abspath(args.work_dir)
     cfg.launcher = args.launcher
+    if args.dump:
+        cfg.dump(args.dump)
+        return 0
     started = time.monotonic()
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -126,6 +126,7 @@ def local_mode_available() -> bool:
 def start_run(init_kwargs: Dict[str, Any]) -> Any:
     """Starts the run for ``init_kwargs`` (already validated), falling back as described above."""
     import swanlab
+    started = time.monotonic()
     kwargs = dict(init_kwargs)
     mode, reason = choose_mode(kwargs.pop('mode', None))
     fallback = None
@@ -140,7 +141,6 @@ def start_run(init_kwargs: Dict[str, Any]) -> Any:
     if swanlab.has_run():  # a run kept open after an earlier runner.train() in this process
         swanlab.get_run().finish()
     settings = swanlab.Settings(interactive=False)
-    started = time.monotonic()
     try:
         run = swanlab.init(mode=mode, settings=settings, **kwargs)
     except Exception as e:

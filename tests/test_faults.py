@@ -57,6 +57,7 @@ def _fallback_seconds(output: str) -> float:
     match = re.search(r'logging offline because .* \(decided in ([\d.]+) s\)', output)
     assert match, f'no offline fallback notice in:\n{output[-3000:]}'
     assert output.count('logging offline because') == 1, 'the fallback must be announced once'
+    print(f'fell back to offline in {match.group(1)} s')
     return float(match.group(1))
 
 
@@ -114,6 +115,7 @@ def test_row6_ctrl_c_marks_the_run_aborted_keeps_its_data_and_exits_promptly(tmp
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
     output = process.communicate(timeout=60)[0]
+    print(f'exited {time.monotonic() - sent:.1f} s after Ctrl+C')
     assert time.monotonic() - sent < 15, 'the process did not exit promptly after Ctrl+C'
     assert process.returncode != 0
     assert 'KeyboardInterrupt' in output

@@ -42,8 +42,8 @@ echo "[$NAME] then run again, or point DATA_ROOT at your copy."
 if [[ "${DEMO:-1}" == 0 ]]; then exit 1; fi
 
 DEMO_DATA="data/tiny/$DATASET"
-WORK_DIR="${WORK_DIR:-work_dirs/demo/$NAME}"
-export SWANLAB_LOG_DIR="${SWANLAB_LOG_DIR:-$ROOT/$WORK_DIR/swanlog}"
+WORK_DIR="$(realpath -m "${WORK_DIR:-work_dirs/demo/$NAME}")"
+export SWANLAB_LOG_DIR="${SWANLAB_LOG_DIR:-$WORK_DIR/swanlog}"
 echo "[$NAME] meanwhile, the demo: this recipe on a small generated $DATASET-format dataset ($DEMO_DATA),"
 echo "[$NAME] tracked in SwanLab as a 'demo' experiment (a few minutes on a CPU)."
 python ci/tiny_datasets.py "$DATASET" --out "$DEMO_DATA"

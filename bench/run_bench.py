@@ -1,0 +1,315 @@
+"""What experiment tracking costs an MMEngine training, for each tracking backend, side by side.
+
+    python bench/run_bench.py [--repeats N] [--out bench/results]
+
+Setups (``bench/setups.py``): (a) ``LocalVisBackend`` only, then (a) plus one
+tracker: (b1) our ``SwanlabVisBackend`` in local mode, (b2) ours offline,
+(c) SwanLab's own ``swanlab.integration.mmengine`` backend in local mode,
+(d) MMEngine's ``TensorboardVisBackend``.
+
+Measurements, each run in a fresh process (SwanLab keeps process-global state)
+with its own temporary work dir and SwanLab log dir:
+
+- ``bench/train_child.py``: a real recipe trained on its tiny generated dataset
+  through the smoke override (every iteration logged), then the trackers closed:
+  wall time and peak RSS.
+- ``bench/micro_child.py``: 2000 ``add_scalars`` calls of 12 keys, 10
+  ``add_image`` calls of a 1333x800 RGB image, then ``close()``, each timed on
+  the calling thread.
+
+Repeats are interleaved round-robin, the starting setup rotating, so that a
+noisy neighbour slows every setup alike; the tables show medians over the
+repeats and ratios against (a). Children run torch on one thread: on a shared
+2-core machine OpenMP's spinning turns a neighbour's load into stalls of
+seconds, and the second core stays free for logging threads, as on a GPU host.
+
+Writes ``<out>/results.md``, ``<out>/results.json`` and ``bench/tracking_cost.png``.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, ROOT)
+
+from bench.setups import SETUPS, Setup  # noqa: E402
+from ci.smoke_matrix import SMOKE_CASES  # noqa: E402
+
+TARGETS = dict(train_ratio=1.03, scalars_us=50.0, image_ms=10.0, close_s=5.0)  # for our backend (issue 7)
+CHILD_TIMEOUT_S = 900
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeats', type=int, default=3, help='runs of each measurement per setup')
+    parser.add_argument('--out', default=os.path.join(BENCH, 'results'), help='folder of results.md/.json')
+    parser.add_argument('--plot', default=os.path.join(BENCH, 'tracking_cost.png'))
+    parser.add_argument('--recipe', default='resnet18_8xb16_cifar10', choices=[c.name for c in SMOKE_CASES])
+    parser.add_argument('--length', type=int, default=2,
+                        help='smoke length: epochs, or validation rounds of 3 iterations')
+    parser.add_argument('--steps', type=int, default=2000, help='add_scalars calls per micro run')
+    parser.add_argument('--images', type=int, default=10, help='add_image calls per micro run')
+    parser.add_argument('--setups', nargs='+', default=[s.key for s in SETUPS], choices=[s.key for s in SETUPS])
+    parser.add_argument('--tmp-dir', default=None, help='where run dirs go (default: the system temp dir); '
+                                                        "SwanLab's local mode is sensitive to the disk")
+    return parser.parse_args(argv)
+
+
+# ---- running children ------------------------------------------------------------------------------------
+
+
+def child_env(setup: Setup, run_dir: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_')}
+    env.update(SWANLAB_LOG_DIR=os.path.join(run_dir, 'swanlog'), OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHONUNBUFFERED='1')
+    if setup.swanlab_mode:
+        env['SWANLAB_MODE'] = setup.swanlab_mode
+    return env
+
+
+def run_child(script: str, setup: Setup, options: List[str], tmp_root: str) -> dict:
+    """Runs ``bench/<script>`` for ``setup`` in a fresh run dir; returns its results plus ``process_s``."""
+    run_dir = tempfile.mkdtemp(prefix=f'{setup.key}-', dir=tmp_root)
+    result_file, log_file = os.path.join(run_dir, 'result.json'), os.path.join(run_dir, 'child.log')
+    command = [sys.executable, os.path.join(BENCH, script), setup.key, '--result', result_file,
+               '--work-dir', os.path.join(run_dir, 'work')] + options
+    started = time.perf_counter()
+    with open(log_file, 'w') as log:
+        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, env=child_env(setup, run_dir),
+                               cwd=run_dir, timeout=CHILD_TIMEOUT_S)
+    process_s = time.perf_counter() - started
+    if code != 0:
+        with open(log_file) as log:
+            tail = log.read()[-3000:]
+        raise RuntimeError(f'{script} {setup.key} failed with exit code {code}:\n{tail}')
+    with open(result_file) as f:
+        result = json.load(f)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return dict(result, process_s=process_s)
+
+
+def make_dataset(dataset: str, tmp_root: str) -> str:
+    out = os.path.join(tmp_root, 'data', dataset)
+    subprocess.run([sys.executable, os.path.join(ROOT, 'ci', 'tiny_datasets.py'), dataset, '--out', out],
+                   check=True, capture_output=True, cwd=ROOT)
+    return out
+
+
+def rotations(setups: List[Setup], repeats: int):
+    """Round-robin over the setups, each round starting one setup later."""
+    for round_index in range(repeats):
+        start = round_index % len(setups)
+        yield from setups[start:] + setups[:start]
+
+
+def run_all(args, setups: List[Setup], tmp_root: str) -> Dict[str, Dict[str, list]]:
+    case = next(c for c in SMOKE_CASES if c.name == args.recipe)
+    data_root = make_dataset(case.dataset, tmp_root)
+    train_options = ['--recipe', os.path.join(ROOT, case.config), '--data-root', data_root,
+                     '--length', str(args.length)]
+    micro_options = ['--steps', str(args.steps), '--images', str(args.images)]
+    raw = {s.key: dict(train=[], micro=[]) for s in setups}
+    for kind, script, options in (('train', 'train_child.py', train_options),
+                                  ('micro', 'micro_child.py', micro_options)):
+        for setup in rotations(setups, args.repeats):
+            result = run_child(script, setup, options, tmp_root)
+            raw[setup.key][kind].append(reduce_micro(result) if kind == 'micro' else result)
+            print(f'  {kind:5s} {setup.key:3s} {result["process_s"]:6.1f} s', flush=True)
+    return raw
+
+
+# ---- summarising -----------------------------------------------------------------------------------------
+
+
+def percentile(values: List[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def call_stats(per_backend_ns: List[List[int]]) -> dict:
+    """Statistics of the tracker's calls (listed last; for (a), LocalVisBackend) and of the total the
+    Visualizer pays per call, its backends in turn."""
+    tracker = per_backend_ns[-1]
+    totals = [sum(calls) for calls in zip(*per_backend_ns)]
+    return dict(median_ns=statistics.median(tracker), p95_ns=percentile(tracker, 0.95), max_ns=max(tracker),
+                all_backends_median_ns=statistics.median(totals))
+
+
+def reduce_micro(result: dict) -> dict:
+    """One micro run, kept as statistics rather than every call's time."""
+    close_s = result['close_s'][-1] + (result['swanlab_finish_s'] or 0.0)
+    return dict(tracker=result['backends'][-1], init_s=result['init_s'][-1],
+                scalars=call_stats(result['scalars_ns']), images=call_stats(result['image_ns']),
+                tracker_close_s=result['close_s'][-1], swanlab_finish_s=result['swanlab_finish_s'],
+                close_s=close_s, max_rss_mb=result['max_rss_mb'], process_s=result['process_s'])
+
+
+def median_of(runs: List[dict], fn) -> float:
+    return statistics.median(fn(run) for run in runs)
+
+
+def summarise(setup: Setup, runs: Dict[str, list]) -> dict:
+    """Medians over the repeats. For (c), close is its close() (a no-op) plus swanlab.finish()."""
+    train, micro = runs['train'], runs['micro']
+    return dict(
+        label=setup.label,
+        train_s=median_of(train, lambda r: r['train_s']),
+        build_s=median_of(train, lambda r: r['build_s']),
+        loop_s=median_of(train, lambda r: r['loop_s']),
+        train_finish_s=median_of(train, lambda r: r['finish_s']),
+        train_process_s=median_of(train, lambda r: r['process_s']),
+        max_rss_mb=median_of(train, lambda r: r['max_rss_mb']),
+        iters=train[0]['iters'],
+        tracker=micro[0]['tracker'],
+        scalars_us=median_of(micro, lambda r: r['scalars']['median_ns'] / 1e3),
+        scalars_p95_us=median_of(micro, lambda r: r['scalars']['p95_ns'] / 1e3),
+        scalars_step_us=median_of(micro, lambda r: r['scalars']['all_backends_median_ns'] / 1e3),
+        image_ms=median_of(micro, lambda r: r['images']['median_ns'] / 1e6),
+        image_max_ms=median_of(micro, lambda r: r['images']['max_ns'] / 1e6),
+        image_step_ms=median_of(micro, lambda r: r['images']['all_backends_median_ns'] / 1e6),
+        close_s=median_of(micro, lambda r: r['close_s']),
+        close_runs_s=[round(r['close_s'], 1) for r in micro],
+    )
+
+
+RATIO_KEYS = dict(train_s='train time', loop_s='training loop', max_rss_mb='peak RSS', scalars_step_us='add_scalars / step',
+                  image_step_ms='add_image / call')
+
+
+def add_ratios(summary: Dict[str, dict], baseline: str = 'a') -> None:
+    base = summary.get(baseline)
+    for row in summary.values():
+        row['ratios'] = {key: row[key] / base[key] for key in RATIO_KEYS} if base else {}
+
+
+def target_verdicts(summary: Dict[str, dict]) -> List[str]:
+    lines = []
+    for key in ('b1', 'b2'):
+        row = summary.get(key)
+        if not row:
+            continue
+        checks = [
+            ('train time', row['ratios'].get('train_s'), TARGETS['train_ratio'], '{:.3f}x', '<= {}x'),
+            ('training loop alone (no start/finish)', row['ratios'].get('loop_s'), TARGETS['train_ratio'],
+             '{:.3f}x', '<= {}x'),
+            ('add_scalars, calling thread', row['scalars_us'], TARGETS['scalars_us'], '{:.1f} us', '< {} us'),
+            ('add_image, calling thread', row['image_ms'], TARGETS['image_ms'], '{:.2f} ms', '< {} ms'),
+            ('close() after the micro run', row['close_s'], TARGETS['close_s'], '{:.1f} s', '< {} s'),
+        ]
+        for name, value, limit, shown, wanted in checks:
+            if value is None:
+                continue
+            verdict = 'met' if value <= limit else 'MISSED'
+            lines.append(f'({key}) {name}: {shown.format(value)}, target {wanted.format(limit)}: {verdict}')
+    return lines
+
+
+# ---- reporting -------------------------------------------------------------------------------------------
+
+
+def ratio(row: dict, key: str) -> str:
+    value = row['ratios'].get(key)
+    return f' ({value:.3f}x)' if value is not None else ''
+
+
+def tables(summary: Dict[str, dict], args) -> str:
+    train = ['| setup | train s | build s | loop s | finish s | peak RSS MB | process s |',
+             '|---|---|---|---|---|---|---|']
+    micro = ['| setup | tracker | add_scalars us median / p95 | all backends us/step | '
+             'add_image ms median / max | all backends ms/image | close s (runs) |',
+             '|---|---|---|---|---|---|---|']
+    for key, row in summary.items():
+        name = f'({key}) {row["label"]}'
+        train.append(f'| {name} | {row["train_s"]:.2f}{ratio(row, "train_s")} | {row["build_s"]:.2f} | '
+                     f'{row["loop_s"]:.2f}{ratio(row, "loop_s")} | {row["train_finish_s"]:.2f} | '
+                     f'{row["max_rss_mb"]:.0f}{ratio(row, "max_rss_mb")} | {row["train_process_s"]:.1f} |')
+        micro.append(f'| {name} | {row["tracker"]} | {row["scalars_us"]:.1f} / {row["scalars_p95_us"]:.1f} | '
+                     f'{row["scalars_step_us"]:.1f}{ratio(row, "scalars_step_us")} | '
+                     f'{row["image_ms"]:.2f} / {row["image_max_ms"]:.2f} | '
+                     f'{row["image_step_ms"]:.2f}{ratio(row, "image_step_ms")} | '
+                     f'{row["close_s"]:.2f} ({", ".join(map(str, row["close_runs_s"]))}) |')
+    iters = next(iter(summary.values()))['iters']
+    return '\n'.join([
+        f'Training: {args.recipe} on its tiny dataset, {iters} iterations, every one logged; '
+        f'median of {args.repeats} runs, ratio against (a).', '', *train, '',
+        f'Per call, on the calling thread: {args.steps} add_scalars calls of 12 keys, {args.images} add_image '
+        f'calls of a 1333x800x3 uint8 image, then close(); median of {args.repeats} runs.', '', *micro])
+
+
+def write_plot(summary: Dict[str, dict], steps: int, path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    keys = list(summary)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw=dict(width_ratios=[3, 1]))
+    width = 0.8 / len(keys)
+    for index, key in enumerate(keys):
+        values = [summary[key]['ratios'].get(metric, float('nan')) for metric in RATIO_KEYS]
+        positions = [m + (index - (len(keys) - 1) / 2) * width for m in range(len(RATIO_KEYS))]
+        bars = left.bar(positions, values, width, label=f'({key}) {summary[key]["label"]}')
+        left.bar_label(bars, fmt='%.2f', fontsize=7, rotation=90, padding=2)
+    left.axhline(1.0, color='black', linewidth=0.8)
+    left.set_yscale('log')
+    left.set_xticks(range(len(RATIO_KEYS)), list(RATIO_KEYS.values()))
+    left.set_ylabel('ratio against (a), log scale')
+    left.set_title('Cost relative to LocalVisBackend only')
+    left.legend(fontsize=8)
+    bars = right.bar([f'({k})' for k in keys], [summary[k]['close_s'] for k in keys],
+                     color=[f'C{i}' for i in range(len(keys))])
+    right.bar_label(bars, fmt='%.1f', fontsize=8)
+    right.axhline(TARGETS['close_s'], color='red', linestyle='--', linewidth=0.8, label='target for ours')
+    right.set_ylabel('seconds')
+    right.set_title(f'close() after {steps} steps (c: + swanlab.finish)', fontsize=9)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def machine() -> dict:
+    import importlib.metadata as metadata
+    versions = {name: metadata.version(name) for name in ('mmengine', 'swanlab', 'torch', 'tensorboard')}
+    return dict(python=platform.python_version(), cpus=os.cpu_count(), load_avg=os.getloadavg(), **versions)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    setups = [s for s in SETUPS if s.key in args.setups]
+    started, load_before = time.perf_counter(), os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix='tracking-bench-', dir=args.tmp_dir) as tmp_root:
+        raw = run_all(args, setups, tmp_root)
+    runtime_s = time.perf_counter() - started
+    summary = {s.key: summarise(s, raw[s.key]) for s in setups}
+    add_ratios(summary)
+    text = tables(summary, args)
+    verdicts = target_verdicts(summary)
+    command = 'python bench/run_bench.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    info = dict(machine(), load_avg_before=load_before, runtime_s=runtime_s)
+    header = (f'`{command.strip()}`: {runtime_s / 60:.1f} min on {info["cpus"]} CPUs, load average '
+              f'{load_before[0]:.1f} before / {info["load_avg"][0]:.1f} after; Python {info["python"]}, '
+              f'mmengine {info["mmengine"]}, swanlab {info["swanlab"]}, torch {info["torch"]}.')
+    report = '\n'.join([header, '', text, '', 'Targets for ours:', '', *[f'- {v}' for v in verdicts], ''])
+    print('\n' + report)
+
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, 'results.md'), 'w') as f:
+        f.write(report)
+    with open(os.path.join(args.out, 'results.json'), 'w') as f:
+        json.dump(dict(command=command.strip(), machine=info, targets=TARGETS, summary=summary,
+                       verdicts=verdicts, raw=raw), f, indent=1)
+    write_plot(summary, args.steps, args.plot)
+    print(f'wrote {args.out}/results.md, results.json and {args.plot}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""What users run: the main script's demo, scripts/train.sh (one process and torchrun), and mim train."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ci.check_dashboard import check_experiment
+from ci.dashboard import LocalDashboard
+from ci.run_smoke import smoke_env
+from ci.smoke_matrix import SMOKE_CASES
+from conftest import ROOT
+
+CIFAR = SMOKE_CASES[-1]  # the quickest recipe
+TIMEOUT = 900
+
+
+@pytest.fixture(scope='module')
+def cifar_config(tmp_path_factory):
+    """The CIFAR-10 recipe with the smoke override, as a config file any entry point can run."""
+    from ci.tiny_datasets import make_cifar10
+    root = tmp_path_factory.mktemp('entry')
+    make_cifar10(root / 'cifar10')
+    config = root / f'{CIFAR.name}.py'
+    subprocess.run([sys.executable, str(ROOT / 'ci' / 'smoke_train.py'), str(ROOT / CIFAR.config), '--data-root',
+                    str(root / 'cifar10'), '--work-dir', str(root / 'unused'), '--dump', str(config)],
+                   check=True, capture_output=True, env=smoke_env(str(root / 'unused')), timeout=TIMEOUT)
+    return config
+
+
+def _run(command, log_dir, cwd):
+    env = smoke_env(str(log_dir))
+    env['PYTHONPATH'] = str(ROOT)  # the smoke config imports ci.tiny_datasets
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=TIMEOUT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return result
+
+
+def _assert_trained_and_tracked(log_dir, work_dir):
+    with LocalDashboard(str(log_dir)) as board:
+        assert [e['name'] for e in board.experiments()] == [CIFAR.name]
+        assert check_experiment(board, CIFAR.name, str(work_dir), CIFAR.val_metrics, [], CIFAR.model_type) == []
+
+
+@pytest.mark.parametrize('gpus', [1, 2], ids=['one-process', 'torchrun-2-processes'])
+def test_train_sh_trains_and_tracks(cifar_config, tmp_path, gpus):
+    work_dir = tmp_path / 'work_dir'
+    _run(['bash', str(ROOT / 'scripts' / 'train.sh'), str(cifar_config), str(gpus), '--work-dir', str(work_dir)],
+         tmp_path / 'swanlog', tmp_path)
+    _assert_trained_and_tracked(tmp_path / 'swanlog', work_dir)
+
+
+def test_mim_train_runs_a_recipe_with_tracking(cifar_config, tmp_path):
+    work_dir = tmp_path / 'work_dir'
+    mim = os.path.join(os.path.dirname(sys.executable), 'mim')
+    _run([mim, 'train', 'mmpretrain', str(cifar_config), '--work-dir', str(work_dir)], tmp_path / 'swanlog', tmp_path)
+    _assert_trained_and_tracked(tmp_path / 'swanlog', work_dir)
+
+
+def test_main_script_explains_the_missing_dataset_and_runs_the_demo(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_')}
+    env.update(DATA_ROOT=str(tmp_path / 'no-coco'), WORK_DIR=str(tmp_path / 'demo'))
+    result = subprocess.run(['bash', str(ROOT / 'scripts' / 'train_faster_rcnn.sh')], capture_output=True,
+                            text=True, env=env, cwd=tmp_path, timeout=TIMEOUT)
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr[-5000:]
+    assert f'no coco dataset at {tmp_path}/no-coco (looked for {tmp_path}/no-coco/annotations/' in out
+    assert 'mim download mmdet --dataset coco2017' in out
+    log_dir = tmp_path / 'demo' / 'swanlog'
+    assert f'swanlab watch {log_dir}' in out
+    with LocalDashboard(str(log_dir)) as board:
+        case = SMOKE_CASES[0]
+        experiment = board.experiment(case.name)
+        assert 'demo' in str(board.get(f'/experiment/{experiment["id"]}'))
+        assert check_experiment(board, case.name, str(tmp_path / 'demo'), case.val_metrics, case.val_metrics,
+                                case.model_type) == []
+
+
+# The config of SwanLab's MMEngine guide (Faster R-CNN case), as written, with this package in custom_imports.
+GUIDE_SNIPPET = '''
+# swanlab
+custom_imports = dict(  # 引入SwanLab作为日志记录器
+    imports=["swanlab_backend"], allow_failed_imports=False
+)
+vis_backends = [
+    dict(type="LocalVisBackend"),
+    dict(
+        type="SwanlabVisBackend",
+        init_kwargs={  # swanlab.init 参数
+            "project": "MMDetection",  # 项目名称
+            "experiment_name": "faster-rcnn",  # 实验名称
+            "description": "faster-rcnn r50 fpn 1x coco",  # 实验的描述信息
+        },
+    ),
+]
+visualizer = dict(
+    type="DetLocalVisualizer", vis_backends=vis_backends, name="visualizer"
+)
+'''
+
+
+def test_swanlab_guide_config_works_as_written(tmp_path):
+    from ci.tiny_datasets import make_coco
+    make_coco(tmp_path / 'coco')
+    config = tmp_path / 'faster-rcnn_r50_fpn_1x_coco.py'
+    config.write_text("_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'\n" + GUIDE_SNIPPET)
+    work_dir = tmp_path / 'work_dir'
+    _run([sys.executable, str(ROOT / 'ci' / 'smoke_train.py'), str(config), '--data-root', str(tmp_path / 'coco'),
+          '--work-dir', str(work_dir)], tmp_path / 'swanlog', tmp_path)
+    with LocalDashboard(str(tmp_path / 'swanlog')) as board:
+        case = SMOKE_CASES[0]
+        assert board.get('/project')['name'] == 'MMDetection'
+        assert check_experiment(board, 'faster-rcnn', str(work_dir), case.val_metrics, case.val_metrics,
+                                case.model_type) == []
