@@ -4,7 +4,10 @@
         --work-dir work_dirs/smoke/faster-rcnn --experiment faster-rcnn_r50_fpn_1x_coco \\
         --val-metric coco/bbox_mAP --test-metric coco/bbox_mAP
 
-Starts the real local dashboard (``swanlab watch`` on 127.0.0.1) and checks,
+    python ci/check_dashboard.py --cloud-project USER/openmmlab-recipes --work-dir ... --experiment ...
+
+Starts the real local dashboard (``swanlab watch`` on 127.0.0.1), or reads the
+SwanLab cloud through ``swanlab.Api`` with ``--cloud-project``, and checks,
 through its HTTP API, against what MMEngine itself recorded in the work dir
 (``vis_data/scalars.json`` of the LocalVisBackend, the test JSON of the
 LoggerHook):
@@ -12,8 +15,8 @@ LoggerHook):
 - every train key, at exactly the iterations MMEngine logged, with its values;
 - every validation round, with the validation metric's values;
 - the test metrics;
-- the config (model type and the config text);
-- at least one image, served as a PNG.
+- the config (model type and, locally, the config text);
+- locally, at least one image, served as a PNG.
 Exits 1 and lists every failed check otherwise.
 """
 import argparse
@@ -28,7 +31,7 @@ from typing import Dict, List, Tuple
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from ci.dashboard import LocalDashboard  # noqa: E402
+from ci.dashboard import CloudDashboard, LocalDashboard  # noqa: E402
 
 
 def mmengine_records(work_dir: str) -> Tuple[List[dict], List[dict], Dict[str, float]]:
@@ -53,8 +56,12 @@ def close(a: float, b: float) -> bool:
 
 
 def check_experiment(board, experiment_name: str, work_dir: str, val_metrics: List[str],
-                     test_metrics: List[str], model_type: str = '') -> List[str]:
-    """Every check above; returns the failures (empty when the dashboard has it all)."""
+                     test_metrics: List[str], model_type: str = '', media: bool = True) -> List[str]:
+    """Every check above; returns the failures (empty when the dashboard has it all).
+
+    ``board`` is a :class:`LocalDashboard` or a :class:`CloudDashboard` (then ``media=False``:
+    the config text and images are checked in the local dashboard only).
+    """
     failures: List[str] = []
     try:
         exp = board.experiment(experiment_name)
@@ -63,67 +70,67 @@ def check_experiment(board, experiment_name: str, work_dir: str, val_metrics: Li
     status = board.wait_status(exp)
     if status != 'finished':
         failures.append(f'status is {status}, expected finished')
-    tags = set(board.tags(exp))
     train, val, test = mmengine_records(work_dir)
 
-    steps = [r['step'] for r in train]
     for key in sorted({k for r in train for k in r} - {'step', 'iter', 'epoch'}):
         logged = {r['step']: r[key] for r in train if key in r}
-        series = board.scalar_series(exp, f'train/{key}') if f'train/{key}' in tags else {}
+        series = board.scalar_series(exp, f'train/{key}')
         if sorted(series) != sorted(logged):
             failures.append(f'train/{key}: steps {sorted(series)} on the dashboard, MMEngine logged {sorted(logged)}')
         elif not all(close(series[s], v) for s, v in logged.items()):
             failures.append(f'train/{key}: values differ from what MMEngine logged')
-    if not steps:
+    if not train:
         failures.append('MMEngine logged no training iteration')
 
     for metric in val_metrics:
         logged = [r[metric] for r in val if metric in r]
-        series = board.scalar_series(exp, f'val/{metric}') if f'val/{metric}' in tags else {}
-        values = [v for _, v in sorted(series.items())]
+        values = [v for _, v in sorted(board.scalar_series(exp, f'val/{metric}').items())]
         if not logged or len(values) != len(logged) or not all(map(close, values, logged)):
             failures.append(f'val/{metric}: {values} on the dashboard, MMEngine logged {logged}')
     for metric in test_metrics:
-        series = board.scalar_series(exp, f'test/{metric}') if f'test/{metric}' in tags else {}
+        series = board.scalar_series(exp, f'test/{metric}')
         if len(series) != 1 or metric not in test or not close(list(series.values())[0], test[metric]):
             failures.append(f'test/{metric}: {series} on the dashboard, MMEngine wrote {test.get(metric)}')
 
     config = board.config(exp)
     if model_type and config.get('model.type') != model_type:
         failures.append(f"config model.type is {config.get('model.type')!r}, expected {model_type!r}")
-    if 'config/config_text' not in tags or 'model = dict(' not in board.media(exp, 'config/config_text')[0]['files'][0]:
-        failures.append('the config text is missing')
-
-    failures += _check_one_image(board, exp)
+    if media:
+        failures += _check_media(board, exp)
     return failures
 
 
-def _check_one_image(board, exp) -> List[str]:
-    charts = board.get(f'/experiment/{exp["id"]}/chart')['charts']
-    image_keys = [c['source'][0] for c in charts if c['type'] == 'image']
-    if not image_keys:
-        return ['no image reached the dashboard']
-    media = board.media(exp, image_keys[0])
-    png = board.media_bytes(exp, image_keys[0], media[0]['files'][0])
-    if png[:8] != b'\x89PNG\r\n\x1a\n':
-        return [f'{image_keys[0]} is not served as a PNG']
-    from PIL import Image
-    Image.open(io.BytesIO(png)).verify()
-    return []
+def _check_media(board, exp) -> List[str]:
+    failures = []
+    if 'model = dict(' not in (board.config_text(exp) or ''):
+        failures.append('the config text is missing')
+    png = board.first_image(exp)
+    if png is None:
+        failures.append('no image reached the dashboard')
+    elif png[:8] != b'\x89PNG\r\n\x1a\n':
+        failures.append('the first image is not served as a PNG')
+    else:
+        from PIL import Image
+        Image.open(io.BytesIO(png)).verify()
+    return failures
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--log-dir', required=True, help='the SwanLab log dir the run wrote to')
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument('--log-dir', help='the SwanLab log dir the run wrote to (local dashboard)')
+    where.add_argument('--cloud-project', metavar='USER/PROJECT',
+                       help='check the SwanLab cloud instead (needs SWANLAB_API_KEY or `swanlab login`)')
     parser.add_argument('--work-dir', required=True, help="the run's MMEngine work dir")
     parser.add_argument('--experiment', required=True)
     parser.add_argument('--val-metric', action='append', default=[])
     parser.add_argument('--test-metric', action='append', default=[])
     parser.add_argument('--model-type', default='')
     args = parser.parse_args(argv)
-    with LocalDashboard(args.log_dir) as board:
-        failures = check_experiment(board, args.experiment, args.work_dir, args.val_metric,
-                                    args.test_metric, args.model_type)
+    board = CloudDashboard(args.cloud_project) if args.cloud_project else LocalDashboard(args.log_dir)
+    with board:
+        failures = check_experiment(board, args.experiment, args.work_dir, args.val_metric, args.test_metric,
+                                    args.model_type, media=not args.cloud_project)
         print(f'dashboard {board.url}, experiment {args.experiment}:')
     for failure in failures:
         print(f'  FAIL {failure}')

@@ -147,8 +147,23 @@ class LocalDashboard:
         return self.get(f'/experiment/{experiment["id"]}/tag/{quoted}')
 
     def scalar_series(self, experiment: Dict[str, Any], key: str) -> Dict[int, float]:
-        """``{step: value}`` of a scalar key (the dashboard thins series past ~1500 points)."""
+        """``{step: value}`` of a scalar key, ``{}`` if it has none (thinned past ~1500 points)."""
+        if key not in self.tags(experiment):
+            return {}
         return {int(p['index']): p['data'] for p in self.tag(experiment, key)['list']}
+
+    def config_text(self, experiment: Dict[str, Any]) -> Optional[str]:
+        if 'config/config_text' not in self.tags(experiment):
+            return None
+        return self.media(experiment, 'config/config_text')[0]['files'][0]
+
+    def first_image(self, experiment: Dict[str, Any]) -> Optional[bytes]:
+        """The bytes the dashboard serves for the first image of the first image chart."""
+        charts = self.get(f'/experiment/{experiment["id"]}/chart')['charts']
+        keys = [c['source'][0] for c in charts if c['type'] == 'image']
+        if not keys:
+            return None
+        return self.media_bytes(experiment, keys[0], self.media(experiment, keys[0])[0]['files'][0])
 
     def config(self, experiment: Dict[str, Any]) -> Dict[str, Any]:
         """The experiment's config as ``{key: value}``."""
@@ -163,3 +178,55 @@ class LocalDashboard:
     def media_bytes(self, experiment: Dict[str, Any], key: str, filename: str) -> bytes:
         query = urllib.parse.urlencode(dict(tag=key, experiment_id=experiment['id']))
         return self.get_bytes(f'/media/{filename}?{query}')
+
+
+class CloudDashboard:
+    """The same checks' view of a SwanLab cloud project, through ``swanlab.Api`` (needs an API key).
+
+    Covers experiments, states, scalar series and the config; config text and
+    images are only checked in the local dashboard. CI here has no network, so
+    this class is exercised by the GPU workflow with its ``SWANLAB_API_KEY``.
+    """
+
+    STATES = {'FINISHED': 'finished', 'RUNNING': 'running', 'CRASHED': 'crashed', 'ABORTED': 'crashed'}
+
+    def __init__(self, project_path: str):
+        import swanlab
+        self.url = f'cloud project {project_path}'
+        self.project = swanlab.Api().project(project_path)
+
+    def __enter__(self) -> 'CloudDashboard':
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def experiment(self, name: str) -> Any:
+        found = [run for run in self.project.runs() if run.name == name]
+        if len(found) != 1:
+            raise AssertionError(f'expected one experiment {name!r} in {self.url}, found {len(found)}')
+        return found[0]
+
+    def wait_status(self, experiment: Any, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.STATES.get(str(experiment.state).upper(), str(experiment.state).lower())
+            if status != 'running' or time.monotonic() > deadline:
+                return status
+            time.sleep(2)
+
+    def scalar_series(self, experiment: Any, key: str) -> Dict[int, float]:
+        answer = experiment.metrics([key], all=True)
+        series = [m for m in answer.get('list', []) if m.get('key', key) == key]
+        points = series[0].get('metrics', []) if series else []
+        return {int(p.get('step', p.get('index'))): p.get('value', p.get('data')) for p in points}
+
+    def config(self, experiment: Any) -> Dict[str, Any]:
+        config = (experiment.profile or {}).get('config', {})
+        return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v) for k, v in config.items()}
+
+    def config_text(self, experiment: Any) -> Optional[str]:
+        return None
+
+    def first_image(self, experiment: Any) -> Optional[bytes]:
+        return None
