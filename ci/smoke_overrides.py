@@ -24,7 +24,7 @@ What changes, and why:
 """
 from typing import Any, Optional
 
-from swanlab_backend.train import set_data_root
+from swanlab_backend.train import innermost_dataset, set_data_root
 
 SCALED_KEYS = ('scale', 'img_scale', 'crop_size', 'size')
 DATASET_SWAPS = {'CIFAR10': 'TinyCIFAR10'}
@@ -40,14 +40,14 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
         length: epochs for epoch-based recipes; for iteration-based ones,
             ``3 * length`` iterations with a validation every 3.
     """
-    dataset_type = _dataset(cfg.train_dataloader)['type']
+    dataset_type = innermost_dataset(cfg.train_dataloader)['type']
     factor = 1.0 if dataset_type in UNSCALED_DATASETS else scale_factor
 
     set_data_root(cfg, data_root)
     for name in LOADERS:
         loader = cfg[name]
         loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
-        dataset = _dataset(loader)
+        dataset = innermost_dataset(loader)
         dataset['type'] = DATASET_SWAPS.get(dataset['type'], dataset['type'])
         _scale_sizes(dataset.get('pipeline', []), factor)
     _scale_sizes(cfg.model.get('data_preprocessor', {}), factor)
@@ -68,14 +68,6 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
     cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['ci.tiny_datasets']
     _label_experiment(cfg, label)
     return cfg
-
-
-def _dataset(loader: Any) -> Any:
-    """The innermost dataset of a loader (through RepeatDataset/ClassBalancedDataset wrappers)."""
-    dataset = loader['dataset']
-    while 'dataset' in dataset:
-        dataset = dataset['dataset']
-    return dataset
 
 
 def _scale_sizes(node: Any, factor: float) -> None:

@@ -40,11 +40,11 @@ def parse_args(argv=None):
 
 def set_data_root(cfg: Any, data_root: str) -> None:
     """Points every dataloader, and evaluator ``ann_file`` that lived under the old root, at ``data_root``."""
-    old_root = str(_innermost_dataset(cfg.train_dataloader).get('data_root', '')).rstrip('/')
+    old_root = str(innermost_dataset(cfg.train_dataloader).get('data_root', '')).rstrip('/')
     new_root = data_root.rstrip('/')
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(name):
-            _innermost_dataset(cfg[name])['data_root'] = new_root
+            innermost_dataset(cfg[name])['data_root'] = new_root
     for name in ('val_evaluator', 'test_evaluator'):
         evaluators = cfg.get(name) or []
         for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
@@ -53,9 +53,10 @@ def set_data_root(cfg: Any, data_root: str) -> None:
                 evaluator['ann_file'] = new_root + path[len(old_root):]
 
 
-def _innermost_dataset(loader: Any) -> Any:
+def innermost_dataset(loader: Any) -> Any:
+    """The dataset a loader reads, through RepeatDataset/ClassBalancedDataset wrappers."""
     dataset = loader['dataset']
-    while 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset...
+    while 'dataset' in dataset:
         dataset = dataset['dataset']
     return dataset
 

@@ -25,14 +25,9 @@ class BackgroundWriter:
 
     def __init__(self, max_pending: int = 10000, name: str = 'swanlab-writer'):
         self._queue: 'queue.Queue' = queue.Queue(maxsize=max_pending)
-        self._failures = 0
+        self._reported = set()
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
-
-    @property
-    def failures(self) -> int:
-        """How many submitted calls raised (each was reported once)."""
-        return self._failures
 
     def submit(self, fn: Callable, *args: Any, **kwargs: Any) -> None:
         if self._thread.is_alive():
@@ -65,6 +60,7 @@ class BackgroundWriter:
             try:
                 fn(*args, **kwargs)
             except Exception as e:  # tracking must never take training down
-                self._failures += 1
-                print_log(f'SwanLab: dropped one logging call ({type(e).__name__}: {e})',
-                          logger='current', level=30)
+                if type(e) not in self._reported:  # once per kind, not once per step
+                    self._reported.add(type(e))
+                    print_log(f'SwanLab: a logging call failed and was dropped ({type(e).__name__}: {e}); '
+                              'further failures of this kind are not reported', logger='current', level=30)
