@@ -157,6 +157,20 @@ def median_of(runs: List[dict], fn) -> float:
     return statistics.median(fn(run) for run in runs)
 
 
+def other_threads_cpu_s(train_run: dict) -> float:
+    return sum(cpu for name, cpu in train_run['loop_thread_cpu_s'].items() if name != 'MainThread')
+
+
+def busiest_other_thread(train_runs: List[dict]) -> str:
+    """The background thread that used the most CPU during the training loops, summed over the runs."""
+    totals: Dict[str, float] = {}
+    for run in train_runs:
+        for name, cpu in run['loop_thread_cpu_s'].items():
+            if name != 'MainThread':
+                totals[name] = totals.get(name, 0.0) + cpu
+    return max(totals, key=totals.get) if totals else '-'
+
+
 def summarise(setup: Setup, runs: Dict[str, list]) -> dict:
     """Medians over the repeats. For (c), close is its close() (a no-op) plus swanlab.finish()."""
     train, micro = runs['train'], runs['micro']
@@ -165,6 +179,9 @@ def summarise(setup: Setup, runs: Dict[str, list]) -> dict:
         train_s=median_of(train, lambda r: r['train_s']),
         build_s=median_of(train, lambda r: r['build_s']),
         loop_s=median_of(train, lambda r: r['loop_s']),
+        loop_main_cpu_s=median_of(train, lambda r: r['loop_thread_cpu_s'].get('MainThread', 0.0)),
+        loop_other_cpu_s=median_of(train, other_threads_cpu_s),
+        loop_busiest_other=busiest_other_thread(train),
         train_finish_s=median_of(train, lambda r: r['finish_s']),
         train_process_s=median_of(train, lambda r: r['process_s']),
         max_rss_mb=median_of(train, lambda r: r['max_rss_mb']),
@@ -222,15 +239,16 @@ def ratio(row: dict, key: str) -> str:
 
 
 def tables(summary: Dict[str, dict], args) -> str:
-    train = ['| setup | train s | build s | loop s | finish s | peak RSS MB | process s |',
-             '|---|---|---|---|---|---|---|']
+    train = ['| setup | train s | build s | loop s | loop CPU s: training thread / others (busiest) | '
+             'finish s | peak RSS MB | process s |', '|---|---|---|---|---|---|---|---|']
     micro = ['| setup | tracker | add_scalars us median / p95 | all backends us/step | '
              'add_image ms median / max | all backends ms/image | close s (runs) |',
              '|---|---|---|---|---|---|---|']
     for key, row in summary.items():
         name = f'({key}) {row["label"]}'
         train.append(f'| {name} | {row["train_s"]:.2f}{ratio(row, "train_s")} | {row["build_s"]:.2f} | '
-                     f'{row["loop_s"]:.2f}{ratio(row, "loop_s")} | {row["train_finish_s"]:.2f} | '
+                     f'{row["loop_s"]:.2f}{ratio(row, "loop_s")} | {row["loop_main_cpu_s"]:.2f} / '
+                     f'{row["loop_other_cpu_s"]:.2f} ({row["loop_busiest_other"]}) | {row["train_finish_s"]:.2f} | '
                      f'{row["max_rss_mb"]:.0f}{ratio(row, "max_rss_mb")} | {row["train_process_s"]:.1f} |')
         micro.append(f'| {name} | {row["tracker"]} | {row["scalars_us"]:.1f} / {row["scalars_p95_us"]:.1f} | '
                      f'{row["scalars_step_us"]:.1f}{ratio(row, "scalars_step_us")} | '

@@ -12,6 +12,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 
 from mmengine.hooks import Hook
@@ -32,15 +33,26 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def thread_cpu_s() -> dict:
+    """CPU seconds used so far by each live thread, by name (threads Python did not start: ``native-<id>``)."""
+    import psutil
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    return {names.get(t.id, f'native-{t.id}'): t.user_time + t.system_time for t in psutil.Process().threads()}
+
+
 class LoopTimer(Hook):
     """Brackets the training loop (iterations, validations, checkpoints), so that the fixed costs of a
-    tracker (its start when the runner is built, its finish) can be told from its cost per iteration."""
+    tracker (its start when the runner is built, its finish) can be told from its cost per iteration,
+    and records the CPU each thread used meanwhile: a tracker's background threads compete with training."""
 
     def before_train(self, runner) -> None:
+        self.cpu_before = thread_cpu_s()
         self.started = time.perf_counter()
 
     def after_train(self, runner) -> None:
         self.ended = time.perf_counter()
+        cpu_after = thread_cpu_s()
+        self.cpu_s = {name: cpu - self.cpu_before.get(name, 0.0) for name, cpu in cpu_after.items()}
 
 
 def finish_trackers(runner) -> None:
@@ -77,7 +89,7 @@ def main(argv=None) -> int:
     finish_trackers(runner)
     finished = time.perf_counter()
     result = dict(train_s=finished - started, build_s=built - started, loop_s=loop.ended - loop.started,
-                  finish_s=finished - trained, iters=runner.iter,
+                  finish_s=finished - trained, loop_thread_cpu_s=loop.cpu_s, iters=runner.iter,
                   max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     with open(args.result, 'w') as f:
         json.dump(result, f)
