@@ -55,6 +55,15 @@ def timed_ns(fn, *args, **kwargs) -> int:
     return time.perf_counter_ns() - started
 
 
+def timed_calls(backends: list, method: str, calls: list) -> list:
+    """Per backend, the nanoseconds of each call; each call goes to every backend in turn, as in the Visualizer."""
+    times = [[] for _ in backends]
+    for args, kwargs in calls:
+        for backend, backend_times in zip(backends, times):
+            backend_times.append(timed_ns(getattr(backend, method), *args, **kwargs))
+    return times
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     import mmengine.visualization  # noqa: F401  (registers MMEngine's own backends)
@@ -68,17 +77,11 @@ def main(argv=None) -> int:
     names = [type(b).__module__.split('.')[0] + '.' + type(b).__name__ for b in backends]
     init_s = [timed_ns(lambda b=b: b.experiment) / 1e9 for b in backends]  # starts runs, opens files
 
-    inputs = scalar_dicts(args.steps)
-    scalars_ns = [[] for _ in backends]
-    for step, scalars in enumerate(inputs):
-        for backend, times in zip(backends, scalars_ns):
-            times.append(timed_ns(backend.add_scalars, scalars, step=step))
-
+    scalars_ns = timed_calls(backends, 'add_scalars',
+                             [((scalars,), dict(step=step)) for step, scalars in enumerate(scalar_dicts(args.steps))])
     image = photo_like_image()
-    image_ns = [[] for _ in backends]
-    for step in range(args.images):
-        for backend, times in zip(backends, image_ns):
-            times.append(timed_ns(backend.add_image, 'val_image', image, step=step))
+    image_ns = timed_calls(backends, 'add_image', [(('val_image', image), dict(step=step))
+                                                   for step in range(args.images)])
 
     close_s = [timed_ns(backend.close) / 1e9 for backend in backends]
     swanlab_finish_s = None
