@@ -9,9 +9,7 @@ this, the calling, thread: for a backend that logs on a background thread (ours)
 that is what the training loop pays, not the whole cost of logging.
 """
 import argparse
-import json
 import os
-import resource
 import sys
 import time
 
@@ -69,7 +67,7 @@ def main(argv=None) -> int:
     import mmengine.visualization  # noqa: F401  (registers MMEngine's own backends)
     from mmengine.registry import VISBACKENDS
 
-    from bench.setups import BY_KEY, vis_backends
+    from bench.setups import BY_KEY, vis_backends, write_result
     setup = BY_KEY[args.setup]
     save_dir = os.path.join(args.work_dir, 'vis_data')
     backends = [VISBACKENDS.build(dict(cfg, save_dir=save_dir))
@@ -89,12 +87,8 @@ def main(argv=None) -> int:
         import swanlab
         swanlab_finish_s = timed_ns(swanlab.finish) / 1e9
 
-    result = dict(backends=names, init_s=init_s, scalars_ns=scalars_ns, image_ns=image_ns, close_s=close_s,
-                  swanlab_finish_s=swanlab_finish_s,
-                  max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    with open(args.result, 'w') as f:
-        json.dump(result, f)
-    return 0
+    return write_result(args.result, dict(backends=names, init_s=init_s, scalars_ns=scalars_ns,
+                                          image_ns=image_ns, close_s=close_s, swanlab_finish_s=swanlab_finish_s))
 
 
 if __name__ == '__main__':

@@ -49,3 +49,13 @@ def tracker_backend(setup: Setup, swanlab_log_dir: str) -> dict:
     from swanlab.integration.mmengine import SwanlabVisBackend
     VISBACKENDS.register_module(name=SWANLAB_OWN, module=SwanlabVisBackend, force=True)
     return dict(type=SWANLAB_OWN, init_kwargs=init_kwargs)
+
+
+def write_result(path: str, result: dict) -> int:
+    """Writes a child's measurements, with its peak memory, for run_bench.py to read; returns 0."""
+    import json
+    import resource
+    result['max_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open(path, 'w') as f:
+        json.dump(result, f)
+    return 0

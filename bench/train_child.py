@@ -8,9 +8,7 @@ closes the trackers as the end of a job would. SwanLab writes under
 ``$SWANLAB_LOG_DIR``, which the parent points into the run's temporary dir.
 """
 import argparse
-import json
 import os
-import resource
 import sys
 import threading
 import time
@@ -72,7 +70,7 @@ def main(argv=None) -> int:
     from mmengine.runner import Runner
 
     import ci.tiny_datasets  # noqa: F401  (registers TinyCIFAR10)
-    from bench.setups import BY_KEY, vis_backends
+    from bench.setups import BY_KEY, vis_backends, write_result
     from ci.smoke_overrides import apply_smoke_overrides
 
     cfg = Config.fromfile(args.recipe)
@@ -88,12 +86,9 @@ def main(argv=None) -> int:
     trained = time.perf_counter()
     finish_trackers(runner)
     finished = time.perf_counter()
-    result = dict(train_s=finished - started, build_s=built - started, loop_s=loop.ended - loop.started,
-                  finish_s=finished - trained, loop_thread_cpu_s=loop.cpu_s, iters=runner.iter,
-                  max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    with open(args.result, 'w') as f:
-        json.dump(result, f)
-    return 0
+    return write_result(args.result, dict(train_s=finished - started, build_s=built - started,
+                                          loop_s=loop.ended - loop.started, finish_s=finished - trained,
+                                          loop_thread_cpu_s=loop.cpu_s, iters=runner.iter))
 
 
 if __name__ == '__main__':
