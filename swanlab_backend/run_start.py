@@ -123,8 +123,12 @@ def local_mode_available() -> bool:
     return True
 
 
-def start_run(init_kwargs: Dict[str, Any]) -> Any:
-    """Starts the run for ``init_kwargs`` (already validated), falling back as described above."""
+def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None) -> Any:
+    """Starts the run for ``init_kwargs`` (already validated), falling back as described above.
+
+    ``resume_id``: the run a resumed training continues. Only the cloud can reopen a run
+    (``resume='allow'``); local and offline modes start a new one.
+    """
     import swanlab
     started = time.monotonic()
     kwargs = dict(init_kwargs)
@@ -138,6 +142,8 @@ def start_run(init_kwargs: Dict[str, Any]) -> Any:
         fallback = probe_api_host()
         if fallback:
             mode = 'offline'
+    if mode == 'online' and resume_id and 'id' not in kwargs:
+        kwargs.update(id=resume_id, resume='allow')
     if swanlab.has_run():  # a run kept open after an earlier runner.train() in this process
         swanlab.get_run().finish()
     settings = swanlab.Settings(interactive=False)
@@ -150,7 +156,8 @@ def start_run(init_kwargs: Dict[str, Any]) -> Any:
         if swanlab.has_run():
             swanlab.get_run().finish(state='crashed', error=fallback)
         mode = 'offline'
-        run = swanlab.init(mode=mode, settings=settings, **kwargs)
+        run = swanlab.init(mode=mode, settings=settings, **{k: v for k, v in kwargs.items()
+                                                             if k not in ('id', 'resume')})
     if fallback:
         print_log(f'SwanLab: logging offline because {fallback} '
                   f'(decided in {time.monotonic() - started:.1f} s); training goes on. '

@@ -23,6 +23,7 @@ from .runner_link import attach_hook_to_runner, find_runner_in_stack, training_p
 from .writer import BackgroundWriter
 
 _WARNING = 30
+RUN_ID_FILE = 'swanlab_run_id'
 
 
 @VISBACKENDS.register_module(name=['SwanlabVisBackend', 'SwanLabVisBackend'], force=True)
@@ -127,25 +128,26 @@ class SwanlabVisBackend(BaseVisBackend):
         kwargs.setdefault('log_dir', self._default_log_dir())
         if not (kwargs.get('experiment_name') or kwargs.get('name')) and self._config_stem():
             kwargs['experiment_name'] = self._config_stem()
-        self._note_resume(kwargs)
-        self._run = self._start_run_somewhere(kwargs)
+        resume_id = self._note_resume(kwargs)
+        self._run = self._start_run_somewhere(kwargs, resume_id)
         if self._run is None:
             return
+        self._remember_run_id()
         self._writer = BackgroundWriter()
         self._install_exit_handlers()
         self._writer.submit(self._run.config.update, run_environment())
 
     @staticmethod
-    def _start_run_somewhere(kwargs: dict) -> Any:
+    def _start_run_somewhere(kwargs: dict, resume_id: Optional[str]) -> Any:
         """Starts the run; if its log dir cannot be used, in a temporary one; else tracking is off."""
         try:
-            return start_run(kwargs)
+            return start_run(kwargs, resume_id)
         except Exception as e:
             fallback = tempfile.mkdtemp(prefix='swanlog-')
             print_log(f'SwanLab could not start a run in {kwargs["log_dir"]} ({type(e).__name__}: {e}); '
                       f'logging to {fallback} instead. Training goes on.', logger='current', level=_WARNING)
         try:
-            return start_run(dict(kwargs, log_dir=fallback))
+            return start_run(dict(kwargs, log_dir=fallback), resume_id)
         except Exception as e:
             print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
                       logger='current', level=_WARNING)
@@ -164,11 +166,34 @@ class SwanlabVisBackend(BaseVisBackend):
         filename = getattr(getattr(self.runner, 'cfg', None), 'filename', None)
         return osp.splitext(osp.basename(filename))[0] if filename else None
 
-    def _note_resume(self, kwargs: dict) -> None:
+    def _run_id_file(self) -> Optional[str]:
+        work_dir = getattr(self.runner, 'work_dir', None)
+        return osp.join(work_dir, RUN_ID_FILE) if work_dir else None
+
+    def _note_resume(self, kwargs: dict) -> Optional[str]:
+        """Tags a resumed training and returns the id of the run it continues, if it is known."""
         runner = self.runner
-        if runner is not None and getattr(runner, '_resume', False):
-            tags = list(kwargs.get('tags') or [])
-            kwargs['tags'] = tags + ['resumed'] if 'resumed' not in tags else tags
+        if runner is None or not getattr(runner, '_resume', False):
+            return None
+        tags = list(kwargs.get('tags') or [])
+        kwargs['tags'] = tags + ['resumed'] if 'resumed' not in tags else tags
+        path = self._run_id_file()
+        if path and osp.isfile(path):
+            with open(path) as f:
+                return f.read().strip() or None
+        return None
+
+    def _remember_run_id(self) -> None:
+        """Keeps the run id in the work dir, so that ``--resume`` continues this run online."""
+        path = self._run_id_file()
+        if path:
+            try:
+                os.makedirs(osp.dirname(path), exist_ok=True)
+                with open(path, 'w') as f:
+                    f.write(self._run.id)
+            except OSError as e:
+                print_log(f'SwanLab: could not keep the run id in {path} ({e}); a resumed training will '
+                          'start a new experiment', logger='current', level=_WARNING)
 
     def keep_open_for_next_phase(self) -> None:
         """Makes the next :meth:`close` only flush (called by :class:`SwanlabHook` when training ends).

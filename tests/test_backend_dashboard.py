@@ -90,6 +90,9 @@ def test_exception_in_training_marks_the_run_crashed_and_keeps_earlier_steps(toy
 def test_resume_continues_at_the_next_step_without_duplicates(toy_run, dashboard, tmp_path):
     work_dir = tmp_path / 'resumable'
     toy_run('resume-first', '--length', 2, '--no-test', work_dir=work_dir)
+    # The run id is kept in the work dir: online, a resumed training reopens that run.
+    first_id = (work_dir / 'swanlab_run_id').read_text()
+    assert dashboard.experiment('resume-first')['run_id'].endswith(f'-{first_id}')
     out = toy_run('resume-second', '--length', 3, '--resume', '--no-test', work_dir=work_dir).stdout
     assert 'resumed epoch: 2, iter: 8' in out  # mmengine loaded the checkpoint (torch.load compat)
     first, second = dashboard.experiment('resume-first'), dashboard.experiment('resume-second')
