@@ -135,7 +135,10 @@ class SwanlabVisBackend(BaseVisBackend):
         self._remember_run_id()
         self._writer = BackgroundWriter()
         self._install_exit_handlers()
-        self._writer.submit(self._run.config.update, run_environment())
+        run_info = run_environment()
+        if 'resumed' in kwargs.get('tags', ()):  # tags are not shown by the local dashboard
+            run_info.update({'resume.resumed': True, 'resume.previous_run_id': resume_id or ''})
+        self._writer.submit(self._run.config.update, run_info)
 
     @staticmethod
     def _start_run_somewhere(kwargs: dict, resume_id: Optional[str]) -> Any:
@@ -173,7 +176,11 @@ class SwanlabVisBackend(BaseVisBackend):
     def _note_resume(self, kwargs: dict) -> Optional[str]:
         """Tags a resumed training and returns the id of the run it continues, if it is known."""
         runner = self.runner
-        if runner is None or not getattr(runner, '_resume', False):
+        # A config-built runner starts this backend before it sets `_resume`; its cfg already says.
+        resuming = getattr(runner, '_resume', None)
+        if resuming is None:
+            resuming = getattr(runner, 'cfg', {}).get('resume', False)
+        if not resuming:
             return None
         tags = list(kwargs.get('tags') or [])
         kwargs['tags'] = tags + ['resumed'] if 'resumed' not in tags else tags

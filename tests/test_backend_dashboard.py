@@ -100,6 +100,9 @@ def test_resume_continues_at_the_next_step_without_duplicates(toy_run, dashboard
     # Local mode cannot reopen an experiment: the resumed run is a new one that starts where the first ended.
     assert sorted(dashboard.scalar_series(second, 'train/loss')) == [9, 10, 11, 12]
     assert dashboard.scalar_series(second, 'val/epoch') == {12: 3.0}
+    assert dashboard.config(second)['resume.resumed'] is True
+    assert dashboard.config(second)['resume.previous_run_id'] == first_id
+    assert 'resume.resumed' not in dashboard.config(first)
     assert dashboard.wait_status(second) == 'finished'
 
 
