@@ -40,7 +40,6 @@ class KeyMapper:
 
     def __init__(self):
         self._cache: Dict[Tuple[Optional[str], str], str] = {}
-        self.renamed: Dict[str, str] = {}
 
     def __call__(self, section: Optional[str], key: str) -> str:
         cached = self._cache.get((section, key))
@@ -48,7 +47,6 @@ class KeyMapper:
             return cached
         clean = sanitize_key(key)
         if clean != str(key).strip(' ./'):
-            self.renamed[str(key)] = clean
             print_log(f'SwanLab: metric key {key!r} is logged as {clean!r} '
                       '(characters the dashboard cannot show were replaced)',
                       logger='current', level=30)
