@@ -27,7 +27,7 @@ What changes, and why:
 """
 from typing import Any, Optional
 
-from swanlab_backend.train import innermost_dataset, set_data_root
+from swanlab_backend.train import drop_pretrained, innermost_dataset, iter_dicts, set_data_root
 
 SCALED_KEYS = ('scale', 'img_scale', 'crop_size', 'size')
 DATASET_SWAPS = {'CIFAR10': 'TinyCIFAR10'}
@@ -55,7 +55,7 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
         _scale_sizes(dataset.get('pipeline', []), factor)
     _scale_sizes(cfg.model.get('data_preprocessor', {}), factor)
     _scale_sizes(cfg.get('train_pipeline', []), factor)  # pipeline-switching hooks read these
-    _drop_pretrained(cfg.model)
+    drop_pretrained(cfg.model)
     _keep_all_detections(cfg.model)
     for hook in cfg.get('custom_hooks', []):
         _scale_sizes(hook.get('switch_pipeline', []), factor)
@@ -74,18 +74,13 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
     return cfg
 
 
-def _scale_sizes(node: Any, factor: float) -> None:
+def _scale_sizes(tree: Any, factor: float) -> None:
     if factor == 1.0:
         return
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in SCALED_KEYS and _is_size(value):
-                node[key] = _scaled(value, factor)
-            else:
-                _scale_sizes(value, factor)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            _scale_sizes(item, factor)
+    for node in iter_dicts(tree):
+        for key in SCALED_KEYS:
+            if _is_size(node.get(key)):
+                node[key] = _scaled(node[key], factor)
 
 
 def _is_size(value: Any) -> bool:
@@ -100,29 +95,10 @@ def _scaled(value: Any, factor: float) -> Any:
     return type(value)(max(8, round(v * factor)) for v in value)
 
 
-def _drop_pretrained(node: Any) -> None:
-    if isinstance(node, dict):
-        if isinstance(node.get('init_cfg'), dict) and node['init_cfg'].get('type') == 'Pretrained':
-            node['init_cfg'] = None
-        if isinstance(node.get('pretrained'), str):
-            node['pretrained'] = None
-        for value in node.values():
-            _drop_pretrained(value)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            _drop_pretrained(item)
-
-
-def _keep_all_detections(node: Any) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == 'score_thr' and isinstance(value, (int, float)):
-                node[key] = 0.0
-            else:
-                _keep_all_detections(value)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            _keep_all_detections(item)
+def _keep_all_detections(model_cfg: Any) -> None:
+    for node in iter_dicts(model_cfg):
+        if isinstance(node.get('score_thr'), (int, float)):
+            node['score_thr'] = 0.0
 
 
 def _draw_every_image(hook: Optional[dict]) -> None:

@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import socket
 import urllib.parse
-from typing import Any, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 from mmengine.logging import print_log
 
@@ -61,22 +61,31 @@ def innermost_dataset(loader: Any) -> Any:
     return dataset
 
 
+def drop_pretrained(model_cfg: Any, keep: Callable[[str], bool] = lambda checkpoint: False) -> List[str]:
+    """Drops ``init_cfg=dict(type='Pretrained')`` and ``pretrained=`` checkpoints that ``keep`` refuses.
+
+    Returns the checkpoints dropped.
+    """
+    dropped: List[str] = []
+    for node in iter_dicts(model_cfg):
+        init_cfg = node.get('init_cfg')
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained' \
+                and not keep(init_cfg.get('checkpoint', '')):
+            dropped.append(init_cfg.get('checkpoint', ''))
+            node['init_cfg'] = None
+        if isinstance(node.get('pretrained'), str) and not keep(node['pretrained']):
+            dropped.append(node['pretrained'])
+            node['pretrained'] = None
+    return dropped
+
+
 def drop_unreachable_pretrained(model_cfg: Any, timeout: float = 3.0) -> List[str]:
     """Drops ``Pretrained`` checkpoints that are neither cached nor downloadable now.
 
     Returns the checkpoints dropped; each is announced, since training from
     scratch gives far lower accuracy than the recipe's reference.
     """
-    dropped: List[str] = []
-    for node in _dicts(model_cfg):
-        init_cfg = node.get('init_cfg')
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-            if not _available(init_cfg.get('checkpoint', ''), timeout):
-                dropped.append(init_cfg['checkpoint'])
-                node['init_cfg'] = None
-        if isinstance(node.get('pretrained'), str) and not _available(node['pretrained'], timeout):
-            dropped.append(node['pretrained'])
-            node['pretrained'] = None
+    dropped = drop_pretrained(model_cfg, keep=lambda checkpoint: _available(checkpoint, timeout))
     for checkpoint in dropped:
         print_log(f'Pretrained weights {checkpoint} cannot be downloaded now (no network) and are not '
                   'cached: training from scratch. Expect much lower accuracy than the reference.',
@@ -84,14 +93,15 @@ def drop_unreachable_pretrained(model_cfg: Any, timeout: float = 3.0) -> List[st
     return dropped
 
 
-def _dicts(node: Any):
+def iter_dicts(node: Any) -> Iterator[dict]:
+    """Every dict in a config tree, parents before children (safe to edit values on the way)."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _dicts(value)
+            yield from iter_dicts(value)
     elif isinstance(node, (list, tuple)):
         for item in node:
-            yield from _dicts(item)
+            yield from iter_dicts(item)
 
 
 def _available(checkpoint: str, timeout: float) -> bool:
