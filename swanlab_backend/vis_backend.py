@@ -6,6 +6,7 @@ import signal
 import sys
 import tempfile
 import threading
+import traceback
 import weakref
 from typing import Any, Optional, Sequence, Union
 
@@ -18,6 +19,7 @@ from .config_logging import config_text, flatten_config
 from .environment import run_environment
 from .images import downscale, to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
+from .run_finish import finish_run
 from .run_start import start_run, validate_init_kwargs
 from .runner_link import attach_hook_to_runner, find_runner_in_stack, training_progress
 from .writer import BackgroundWriter
@@ -71,6 +73,11 @@ class SwanlabVisBackend(BaseVisBackend):
             pending data. SwanLab's own ``finish`` then waits for its writer,
             which in local mode stores ~2000 values/s: a burst logged faster
             than that is still being written at close. Defaults to 120.
+        upload_timeout (float): Online, seconds :meth:`close` then waits for the
+            cloud to take what is left. When the connection is lost, the run
+            stays complete in its local record, to upload later with
+            ``swanlab sync <run dir>`` (the warning prints the command).
+            Defaults to 60.
     """
 
     def __init__(self,
@@ -78,13 +85,15 @@ class SwanlabVisBackend(BaseVisBackend):
                  init_kwargs: Optional[dict] = None,
                  log_config_text: bool = True,
                  max_image_side: int = 2048,
-                 close_timeout: float = 120.0):
+                 close_timeout: float = 120.0,
+                 upload_timeout: float = 60.0):
         super().__init__(save_dir)
         self._init_kwargs = dict(init_kwargs or {})
         validate_init_kwargs(self._init_kwargs)
         self._log_config_text = log_config_text
         self._max_image_side = max_image_side
         self._close_timeout = close_timeout
+        self._upload_timeout = upload_timeout
         self._run = None
         self._writer: Optional[BackgroundWriter] = None
         self._closed = False
@@ -220,43 +229,46 @@ class SwanlabVisBackend(BaseVisBackend):
             return
         self._finish('success')
 
-    def _finish(self, state: str, error: Optional[str] = None) -> None:
+    def _finish(self, state: str, error: Optional[str] = None, close_timeout: Optional[float] = None) -> None:
         if self._closed:
             return
         self._closed = True
         if self._run is None:
             return
-        if not self._writer.close(self._close_timeout):
-            print_log(f'SwanLab: data still pending after {self._close_timeout:.0f} s was dropped',
+        close_timeout = self._close_timeout if close_timeout is None else close_timeout
+        if not self._writer.close(close_timeout):
+            print_log(f'SwanLab: data still pending after {close_timeout:.0f} s was dropped',
                       logger='current', level=_WARNING)
         if self._run.alive:
             try:
-                self._run.finish(state=state, error=error)
+                finish_run(self._run, state, error, self._upload_timeout)
             except Exception as e:
                 print_log(f'SwanLab: could not finish the run ({type(e).__name__}: {e})',
                           logger='current', level=_WARNING)
 
     def _install_exit_handlers(self) -> None:
-        """Sends pending data before SwanLab's own handlers mark the run crashed/aborted.
+        """Sends pending data, then marks the run crashed/aborted in bounded time.
 
         SwanLab installs an excepthook, a SIGINT handler and an atexit hook at
-        init; ours wrap them so that the queue is drained first.
+        init; ours wrap them and finish the run first (as SwanLab would, but
+        without its unbounded wait for the cloud), so SwanLab's find it finished.
         """
         backend = self
         swanlab_excepthook = sys.excepthook
 
         def excepthook(exc_type, exc, tb):
-            backend._drain()
+            state = 'aborted' if issubclass(exc_type, KeyboardInterrupt) else 'crashed'
+            backend._finish(state, ''.join(traceback.format_exception(exc_type, exc, tb)))
             swanlab_excepthook(exc_type, exc, tb)
 
         sys.excepthook = excepthook
-        atexit.register(self._drain)
+        atexit.register(self._finish, 'success')  # a run kept open after train() ends here
         if threading.current_thread() is threading.main_thread():
             swanlab_sigint = signal.getsignal(signal.SIGINT)
             previous_sigterm = signal.getsignal(signal.SIGTERM)
 
             def on_sigint(signum, frame):
-                backend._drain(timeout=5.0)
+                backend._finish('aborted', 'KeyboardInterrupt by user', close_timeout=5.0)
                 if callable(swanlab_sigint):
                     swanlab_sigint(signum, frame)
                 else:
@@ -265,9 +277,8 @@ class SwanlabVisBackend(BaseVisBackend):
             def on_sigterm(signum, frame):
                 # SwanLab leaves a terminated run 'running' forever; torchrun and Slurm end jobs this way
                 # when another rank fails or time runs out.
-                backend._drain(timeout=5.0)
                 backend._finish('crashed', 'terminated by SIGTERM (another rank failed, or the job was '
-                                           'cancelled or ran out of time)')
+                                           'cancelled or ran out of time)', close_timeout=5.0)
                 signal.signal(signal.SIGTERM, previous_sigterm)
                 if callable(previous_sigterm):
                     previous_sigterm(signum, frame)

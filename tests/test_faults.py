@@ -1,7 +1,8 @@
 """The fault and bad-input matrix: tracking never kills or stalls training, and nothing logged is lost.
 
 Each test is one row of the README's "what happens when..." table (the row number is in its name).
-Faults are injected on loopback only: a closed port, and a stub that accepts and never answers.
+Faults are injected on loopback only: a closed port, a stub that accepts and never answers, and a
+stand-in for the cloud API that starts answering errors mid-run (``cloud_stub.py``).
 """
 import io
 import re
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from ci.check_dashboard import mmengine_records
+from cloud_stub import CloudStub
 from conftest import ROOT, TOY_TRAIN, clean_env
 
 SCENARIOS = ROOT / 'tests' / 'backend_scenarios.py'
@@ -95,6 +98,41 @@ def test_row3_api_host_that_never_answers_falls_back_within_the_probe_timeout(to
     assert 'TOY_DONE' in result.stdout
     assert _fallback_seconds(result.stdout + result.stderr) < 8  # connect + read timeout of the probe
     _offline_record(log_dir)
+
+
+def test_row4_connection_lost_mid_run_training_goes_on_and_swanlab_sync_uploads_it_all(toy_run, tmp_path):
+    log_dir, work_dir, key = tmp_path / 'online', tmp_path / 'work_dir', 'stub-key-0123456789'
+    with CloudStub(fail_after_scalar_posts=1) as cloud:  # answers 503 to all after its first batch of scalars
+        env = clean_env(SWANLAB_API_KEY=key, SWANLAB_API_HOST=cloud.url, SWANLAB_WEB_HOST=cloud.url)
+        result = toy_run('connection-lost', '--length', 6, '--iter-seconds', 0.25, '--upload-timeout', 5,
+                         '--extra-init-kwargs', f"{{'log_dir': '{log_dir}', 'mode': None}}", env=env)
+        output = result.stdout + result.stderr
+        assert 'TOY_DONE' in output and 'tracking this run online' in output
+        train, val, test = mmengine_records(str(work_dir))
+        assert [r['step'] for r in train] == list(range(1, 25)), 'training did not run to its end'
+
+        (lost,) = cloud.experiment_named('connection-lost')
+        reached = sorted(lost['scalars']['train/loss'])
+        print(f"before the loss the cloud got train steps {reached}; then {cloud.failed_requests} requests failed")
+        assert cloud.failed_requests > 0 and 0 < len(reached) < 24 and reached == list(range(1, len(reached) + 1))
+        waited = re.search(r'did not take the last data within (\d+) s', output)
+        assert waited and int(waited.group(1)) <= 6, 'close() must give up on the cloud after upload_timeout'
+        run_dir = re.search(r'upload it with: swanlab sync (\S+)', output).group(1)
+
+        cloud.heal()
+        sync = subprocess.run([str(Path(sys.executable).parent / 'swanlab'), 'sync', run_dir, '--host', cloud.url,
+                               '--api-key', key], capture_output=True, text=True, env=env, timeout=120)
+        assert sync.returncode == 0, sync.stdout + sync.stderr
+        (synced,) = [e for e in cloud.experiment_named('connection-lost') if e is not lost]
+        assert synced['state'] == 'FINISHED'
+        for record in train:
+            assert synced['scalars']['train/loss'][record['step']] == pytest.approx(record['loss'])
+        val_accuracy = synced['scalars']['val/accuracy']  # at the iteration validation ran (MMEngine: epoch)
+        assert sorted(val_accuracy) == [4, 8, 12, 16, 20, 24]
+        assert [val_accuracy[step] for step in sorted(val_accuracy)] == [r['accuracy'] for r in val]
+        assert synced['scalars']['test/accuracy'] == {24: pytest.approx(test['accuracy'])}
+        assert sorted(synced['media']['stripes']) == [4, 8, 12, 16, 20, 24]
+        assert cloud.unknown == [], 'SwanLab called API routes the stub does not know'
 
 
 def _start_until_hang(tmp_path, name, swanlog, *args):

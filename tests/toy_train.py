@@ -9,6 +9,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 
 import numpy as np
 import torch
@@ -45,12 +46,13 @@ class ToyData(Dataset):
 class ToyClassifier(BaseModel):
     """Two-class logistic regression; ``crash_at`` raises at that training iteration (on ``crash_rank``)."""
 
-    def __init__(self, crash_at=0, crash_rank=0, nan_at=0, hang_at=0):
+    def __init__(self, crash_at=0, crash_rank=0, nan_at=0, hang_at=0, iter_seconds=0.0):
         super().__init__()
         self.linear = torch.nn.Linear(4, 2)
         if int(os.environ.get('RANK', 0)) != crash_rank:
             crash_at = 0
         self.crash_at, self.nan_at, self.hang_at = crash_at, nan_at, hang_at
+        self.iter_seconds = iter_seconds  # a training that lasts, for faults that happen mid-run
         self.calls = 0
 
     def forward(self, inputs, labels, mode='tensor'):
@@ -60,6 +62,7 @@ class ToyClassifier(BaseModel):
             self.calls += 1
             if self.calls == self.crash_at:
                 raise RuntimeError(f'toy failure at iteration {self.calls}')
+            time.sleep(self.iter_seconds)
             if self.calls == self.hang_at:
                 print('TOY_HANGING', flush=True)
                 signal.pause()
@@ -96,11 +99,11 @@ def build_config(args):
         train_cfg = dict(by_epoch=False, max_iters=args.length, val_interval=args.val_interval)
     backend = dict(type=args.backend_type, init_kwargs=dict(
         project=args.project, experiment_name=args.name, log_dir=args.log_dir, mode=args.mode,
-        tags=['toy']))
+        tags=['toy']), upload_timeout=args.upload_timeout)
     backend['init_kwargs'].update(eval(args.extra_init_kwargs))
     return dict(
         model=dict(type='ToyClassifier', crash_at=args.crash_at, crash_rank=args.crash_rank, nan_at=args.nan_at,
-                   hang_at=args.hang_at),
+                   hang_at=args.hang_at, iter_seconds=args.iter_seconds),
         launcher=args.launcher,
         work_dir=args.work_dir,
         train_dataloader=loader, val_dataloader=loader, test_dataloader=loader,
@@ -135,6 +138,8 @@ def main():
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--nan-at', type=int, default=0)
     parser.add_argument('--hang-at', type=int, default=0)
+    parser.add_argument('--iter-seconds', type=float, default=0.0)
+    parser.add_argument('--upload-timeout', type=float, default=60.0)
     parser.add_argument('--resume', action='store_true')
     parser.add_argument('--no-test', action='store_true')
     parser.add_argument('--script', action='store_true',
