@@ -100,30 +100,46 @@ def test_row3_api_host_that_never_answers_falls_back_within_the_probe_timeout(to
     _offline_record(log_dir)
 
 
+CLOUD_KEY = 'stub-key-0123456789'
+
+
+def _lose_the_cloud_mid_run(toy_run, tmp_path, cloud, name, *args, expect=0):
+    """A 6-epoch online toy run (24 iterations of 0.25 s) that loses ``cloud`` after its first scalars."""
+    env = clean_env(SWANLAB_API_KEY=CLOUD_KEY, SWANLAB_API_HOST=cloud.url, SWANLAB_WEB_HOST=cloud.url)
+    result = toy_run(name, '--length', 6, '--iter-seconds', 0.25, '--upload-timeout', 5, *args, '--extra-init-kwargs',
+                     f"{{'log_dir': '{tmp_path / 'online'}', 'mode': None}}", env=env, expect=expect)
+    output = result.stdout + result.stderr
+    assert 'tracking this run online' in output
+    (lost,) = cloud.experiment_named(name)
+    reached = sorted(lost['scalars']['train/loss'])
+    print(f"before the loss the cloud got train steps {reached}; then {cloud.failed_requests} requests failed")
+    assert cloud.failed_requests > 0 and 0 < len(reached) < 24 and reached == list(range(1, len(reached) + 1))
+    waited = re.search(r'did not take the last data within (\d+) s', output)
+    assert waited and int(waited.group(1)) <= 6, 'finishing must give up on the cloud after upload_timeout'
+    return output, lost
+
+
+def _sync_the_rest(cloud, output, lost) -> dict:
+    """Runs the ``swanlab sync`` command the warning printed, once the cloud answers again."""
+    run_dir = re.search(r'upload it with: swanlab sync (\S+)', output).group(1)
+    cloud.heal()
+    sync = subprocess.run([str(Path(sys.executable).parent / 'swanlab'), 'sync', run_dir, '--host', cloud.url,
+                           '--api-key', CLOUD_KEY], capture_output=True, text=True, timeout=120,
+                          env=clean_env(SWANLAB_API_HOST=cloud.url, SWANLAB_WEB_HOST=cloud.url))
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    (synced,) = [e for e in cloud.experiment_named(lost['name']) if e is not lost]
+    assert cloud.unknown == [], 'SwanLab called API routes the stub does not know'
+    return synced
+
+
 def test_row4_connection_lost_mid_run_training_goes_on_and_swanlab_sync_uploads_it_all(toy_run, tmp_path):
-    log_dir, work_dir, key = tmp_path / 'online', tmp_path / 'work_dir', 'stub-key-0123456789'
     with CloudStub(fail_after_scalar_posts=1) as cloud:  # answers 503 to all after its first batch of scalars
-        env = clean_env(SWANLAB_API_KEY=key, SWANLAB_API_HOST=cloud.url, SWANLAB_WEB_HOST=cloud.url)
-        result = toy_run('connection-lost', '--length', 6, '--iter-seconds', 0.25, '--upload-timeout', 5,
-                         '--extra-init-kwargs', f"{{'log_dir': '{log_dir}', 'mode': None}}", env=env)
-        output = result.stdout + result.stderr
-        assert 'TOY_DONE' in output and 'tracking this run online' in output
-        train, val, test = mmengine_records(str(work_dir))
+        output, lost = _lose_the_cloud_mid_run(toy_run, tmp_path, cloud, 'connection-lost')
+        assert 'TOY_DONE' in output
+        train, val, test = mmengine_records(str(tmp_path / 'work_dir'))
         assert [r['step'] for r in train] == list(range(1, 25)), 'training did not run to its end'
 
-        (lost,) = cloud.experiment_named('connection-lost')
-        reached = sorted(lost['scalars']['train/loss'])
-        print(f"before the loss the cloud got train steps {reached}; then {cloud.failed_requests} requests failed")
-        assert cloud.failed_requests > 0 and 0 < len(reached) < 24 and reached == list(range(1, len(reached) + 1))
-        waited = re.search(r'did not take the last data within (\d+) s', output)
-        assert waited and int(waited.group(1)) <= 6, 'close() must give up on the cloud after upload_timeout'
-        run_dir = re.search(r'upload it with: swanlab sync (\S+)', output).group(1)
-
-        cloud.heal()
-        sync = subprocess.run([str(Path(sys.executable).parent / 'swanlab'), 'sync', run_dir, '--host', cloud.url,
-                               '--api-key', key], capture_output=True, text=True, env=env, timeout=120)
-        assert sync.returncode == 0, sync.stdout + sync.stderr
-        (synced,) = [e for e in cloud.experiment_named('connection-lost') if e is not lost]
+        synced = _sync_the_rest(cloud, output, lost)
         assert synced['state'] == 'FINISHED'
         for record in train:
             assert synced['scalars']['train/loss'][record['step']] == pytest.approx(record['loss'])
@@ -132,7 +148,17 @@ def test_row4_connection_lost_mid_run_training_goes_on_and_swanlab_sync_uploads_
         assert [val_accuracy[step] for step in sorted(val_accuracy)] == [r['accuracy'] for r in val]
         assert synced['scalars']['test/accuracy'] == {24: pytest.approx(test['accuracy'])}
         assert sorted(synced['media']['stripes']) == [4, 8, 12, 16, 20, 24]
-        assert cloud.unknown == [], 'SwanLab called API routes the stub does not know'
+
+
+def test_row4_a_crash_after_the_connection_is_lost_still_exits_and_keeps_the_crash(toy_run, tmp_path):
+    with CloudStub(fail_after_scalar_posts=1) as cloud:
+        output, lost = _lose_the_cloud_mid_run(toy_run, tmp_path, cloud, 'lost-then-crashed', '--crash-at', 20,
+                                               expect=1)
+        assert 'toy failure at iteration 20' in output
+        synced = _sync_the_rest(cloud, output, lost)
+        assert synced['state'] == 'CRASHED'
+        assert sorted(synced['scalars']['train/loss']) == list(range(1, 20))
+        assert any('toy failure at iteration 20' in line for line in synced['logs'])
 
 
 def _start_until_hang(tmp_path, name, swanlog, *args):
