@@ -13,6 +13,7 @@ from typing import Any, Optional
 from mmengine.logging import print_log
 
 _WARNING = 30
+UPLOAD_TIMEOUT_S = 60.0
 
 
 def finish_run(run: Any, state: str, error: Optional[str], upload_timeout: float) -> None:

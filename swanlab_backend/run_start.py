@@ -13,6 +13,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from mmengine.logging import print_log
 
+from .run_finish import UPLOAD_TIMEOUT_S, finish_run
+
 MODES = ('online', 'cloud', 'local', 'offline', 'disabled')
 PROBE_TIMEOUT_S = 3.0
 _WARNING = 30
@@ -123,11 +125,13 @@ def local_mode_available() -> bool:
     return True
 
 
-def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None) -> Any:
+def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
+              upload_timeout: float = UPLOAD_TIMEOUT_S) -> Any:
     """Starts the run for ``init_kwargs`` (already validated), falling back as described above.
 
     ``resume_id``: the run a resumed training continues. Only the cloud can reopen a run
-    (``resume='allow'``); local and offline modes start a new one.
+    (``resume='allow'``); local and offline modes start a new one. ``upload_timeout``
+    bounds finishing a run this replaces, as :func:`finish_run` does.
     """
     import swanlab
     started = time.monotonic()
@@ -145,7 +149,7 @@ def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None) -> A
     if mode == 'online' and resume_id and 'id' not in kwargs:
         kwargs.update(id=resume_id, resume='allow')
     if swanlab.has_run():  # a run kept open after an earlier runner.train() in this process
-        swanlab.get_run().finish()
+        finish_run(swanlab.get_run(), 'success', None, upload_timeout)
     settings = swanlab.Settings(interactive=False)
     try:
         run = swanlab.init(mode=mode, settings=settings, **kwargs)
@@ -154,7 +158,7 @@ def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None) -> A
             raise
         fallback = f'swanlab.init failed online ({type(e).__name__}: {e})'
         if swanlab.has_run():
-            swanlab.get_run().finish(state='crashed', error=fallback)
+            finish_run(swanlab.get_run(), 'crashed', fallback, upload_timeout)
         mode = 'offline'
         run = swanlab.init(mode=mode, settings=settings, **{k: v for k, v in kwargs.items()
                                                              if k not in ('id', 'resume')})

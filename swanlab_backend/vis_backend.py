@@ -19,7 +19,7 @@ from .config_logging import config_text, flatten_config
 from .environment import run_environment
 from .images import downscale, to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
-from .run_finish import finish_run
+from .run_finish import UPLOAD_TIMEOUT_S, finish_run
 from .run_start import start_run, validate_init_kwargs
 from .runner_link import attach_hook_to_runner, find_runner_in_stack, training_progress
 from .writer import BackgroundWriter
@@ -86,7 +86,7 @@ class SwanlabVisBackend(BaseVisBackend):
                  log_config_text: bool = True,
                  max_image_side: int = 2048,
                  close_timeout: float = 120.0,
-                 upload_timeout: float = 60.0):
+                 upload_timeout: float = UPLOAD_TIMEOUT_S):
         super().__init__(save_dir)
         self._init_kwargs = dict(init_kwargs or {})
         validate_init_kwargs(self._init_kwargs)
@@ -149,17 +149,16 @@ class SwanlabVisBackend(BaseVisBackend):
             run_info.update({'resume.resumed': True, 'resume.previous_run_id': resume_id or ''})
         self._writer.submit(self._run.config.update, run_info)
 
-    @staticmethod
-    def _start_run_somewhere(kwargs: dict, resume_id: Optional[str]) -> Any:
+    def _start_run_somewhere(self, kwargs: dict, resume_id: Optional[str]) -> Any:
         """Starts the run; if its log dir cannot be used, in a temporary one; else tracking is off."""
         try:
-            return start_run(kwargs, resume_id)
+            return start_run(kwargs, resume_id, self._upload_timeout)
         except Exception as e:
             fallback = tempfile.mkdtemp(prefix='swanlog-')
             print_log(f'SwanLab could not start a run in {kwargs["log_dir"]} ({type(e).__name__}: {e}); '
                       f'logging to {fallback} instead. Training goes on.', logger='current', level=_WARNING)
         try:
-            return start_run(dict(kwargs, log_dir=fallback), resume_id)
+            return start_run(dict(kwargs, log_dir=fallback), resume_id, self._upload_timeout)
         except Exception as e:
             print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
                       logger='current', level=_WARNING)
