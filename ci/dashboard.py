@@ -24,7 +24,8 @@ from typing import Any, Dict, List, Optional
 STATUS = {1: 'finished', 0: 'running', -1: 'crashed'}
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connections to it are refused until used)."""
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
@@ -55,7 +56,7 @@ class LocalDashboard:
         # Output goes to a file: a pipe nobody reads would block the server once full.
         self._output = tempfile.NamedTemporaryFile('w+', prefix='swanlab-watch-', suffix='.log')
         self.process = subprocess.Popen(
-            [swanlab_cli, 'watch', self.log_dir, '--host', '127.0.0.1', '--port', str(_free_port())],
+            [swanlab_cli, 'watch', self.log_dir, '--host', '127.0.0.1', '--port', str(free_port())],
             stdout=self._output, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         deadline = time.monotonic() + self.start_timeout
         url = ''
@@ -102,13 +103,11 @@ class LocalDashboard:
 
     def get(self, path: str) -> Any:
         """``GET /api/v1<path>``; returns the ``data`` of the JSON answer."""
-        if not self.url:
-            self.start()
-        with urllib.request.urlopen(f'{self.url}/api/v1{path}', timeout=30) as answer:
-            body = json.load(answer)
+        body = json.loads(self.get_bytes(path))
         return body.get('data', body)
 
     def get_bytes(self, path: str) -> bytes:
+        """The raw answer to ``GET /api/v1<path>``."""
         if not self.url:
             self.start()
         with urllib.request.urlopen(f'{self.url}/api/v1{path}', timeout=30) as answer:

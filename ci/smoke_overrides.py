@@ -27,6 +27,7 @@ What changes, and why:
 """
 from typing import Any, Optional
 
+from swanlab_backend.run_start import BACKEND_NAMES
 from swanlab_backend.train import drop_pretrained, innermost_dataset, iter_dicts, set_data_root
 
 SCALED_KEYS = ('scale', 'img_scale', 'crop_size', 'size')
@@ -110,7 +111,7 @@ def _draw_every_image(hook: Optional[dict]) -> None:
 
 def _label_experiment(cfg: Any, label: str) -> None:
     for backend in cfg.visualizer.vis_backends:
-        if backend['type'] in ('SwanlabVisBackend', 'SwanLabVisBackend'):
+        if backend['type'] in BACKEND_NAMES:
             init_kwargs = backend.setdefault('init_kwargs', {})
             init_kwargs['tags'] = list(init_kwargs.get('tags') or []) + [label, cfg.default_scope]
             init_kwargs['description'] = f'{label} run on a tiny generated dataset (ci/tiny_datasets.py)'

@@ -20,7 +20,7 @@ from .environment import run_environment
 from .images import downscale, to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
 from .run_finish import UPLOAD_TIMEOUT_S, finish_run
-from .run_start import start_run, validate_init_kwargs
+from .run_start import BACKEND_NAMES, start_run, validate_init_kwargs
 from .runner_link import attach_hook_to_runner, find_runner_in_stack, training_progress
 from .writer import BackgroundWriter
 
@@ -28,7 +28,7 @@ _WARNING = 30
 RUN_ID_FILE = 'swanlab_run_id'
 
 
-@VISBACKENDS.register_module(name=['SwanlabVisBackend', 'SwanLabVisBackend'], force=True)
+@VISBACKENDS.register_module(name=list(BACKEND_NAMES), force=True)
 class SwanlabVisBackend(BaseVisBackend):
     """SwanLab visualization backend, for configs and for scripts.
 

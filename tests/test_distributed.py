@@ -1,24 +1,17 @@
 """Distributed training on CPUs with gloo under torchrun: one experiment per job, no hang, crashes marked."""
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from ci.dashboard import LocalDashboard
+from ci.dashboard import LocalDashboard, free_port
 from ci.run_smoke import check_case, smoke_env
 from ci.smoke_matrix import SMOKE_CASES
 from conftest import ROOT, TOY_TRAIN, clean_env
 
 FASTER_RCNN = SMOKE_CASES[0]
 JOB_TIMEOUT = 600
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _torchrun(*args, nnodes=1, node_rank=0, nproc=2, port):
@@ -48,7 +41,7 @@ def _assert_one_complete_experiment(log_dir, work_dir):
 
 def test_two_processes_on_one_machine_make_one_experiment(tiny_data, tmp_path):
     log_dir, work_dir = tmp_path / 'swanlog', tmp_path / 'work_dir'
-    result = subprocess.run(_torchrun(*_smoke_args(tiny_data, work_dir), port=_port()), capture_output=True,
+    result = subprocess.run(_torchrun(*_smoke_args(tiny_data, work_dir), port=free_port()), capture_output=True,
                             text=True, env=smoke_env(str(log_dir)), cwd=ROOT, timeout=JOB_TIMEOUT)
     assert result.returncode == 0, result.stderr[-5000:]
     assert result.stdout.count('smoke_train: faster-rcnn_r50_fpn_1x_coco.py finished') == 2  # both ranks
@@ -56,7 +49,7 @@ def test_two_processes_on_one_machine_make_one_experiment(tiny_data, tmp_path):
 
 
 def test_two_nodes_on_loopback_make_one_experiment(tiny_data, tmp_path):
-    log_dir, port = tmp_path / 'swanlog', _port()
+    log_dir, port = tmp_path / 'swanlog', free_port()
     nodes = [subprocess.Popen(_torchrun(*_smoke_args(tiny_data, tmp_path / f'node{rank}'), nnodes=2,
                                         node_rank=rank, nproc=1, port=port),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -72,7 +65,7 @@ def test_a_crashing_rank_ends_the_job_and_marks_the_experiment_crashed(tmp_path)
     started = time.monotonic()
     result = subprocess.run(
         _torchrun(TOY_TRAIN, '--work-dir', tmp_path / 'work_dir', '--log-dir', log_dir, '--name', 'rank-crash',
-                  '--launcher', 'pytorch', '--length', 2, '--crash-at', 3, '--crash-rank', 1, port=_port()),
+                  '--launcher', 'pytorch', '--length', 2, '--crash-at', 3, '--crash-rank', 1, port=free_port()),
         capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=JOB_TIMEOUT)
     assert result.returncode != 0
     assert 'toy failure at iteration 3' in result.stderr

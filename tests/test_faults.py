@@ -18,16 +18,11 @@ import pytest
 from PIL import Image
 
 from ci.check_dashboard import mmengine_records
+from ci.dashboard import free_port
 from cloud_stub import CloudStub
 from conftest import ROOT, TOY_TRAIN, clean_env
 
 SCENARIOS = ROOT / 'tests' / 'backend_scenarios.py'
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]  # closed again when the block ends: connections are refused
 
 
 @pytest.fixture
@@ -82,7 +77,7 @@ def test_row1_online_without_a_key_falls_back_to_offline_at_once(toy_run, tmp_pa
 
 def test_row2_unreachable_api_host_falls_back_within_the_probe_timeout(toy_run, tmp_path):
     log_dir = tmp_path / 'offline'
-    env = clean_env(SWANLAB_API_KEY='wrong-key-0123456789', SWANLAB_API_HOST=f'http://127.0.0.1:{_closed_port()}')
+    env = clean_env(SWANLAB_API_KEY='wrong-key-0123456789', SWANLAB_API_HOST=f'http://127.0.0.1:{free_port()}')
     result = toy_run('unreachable', '--length', 1, '--extra-init-kwargs',
                      f"{{'log_dir': '{log_dir}', 'mode': None}}", env=env)
     assert 'TOY_DONE' in result.stdout
