@@ -213,9 +213,15 @@ def _scenario(name, scenario, swanlog):
     return result.stdout + result.stderr
 
 
-def test_row9_non_scalar_values_are_converted_or_skipped_with_a_warning(swanlog, dashboard):
-    output = _scenario('odd-values', 'odd-scalars', swanlog)
-    experiment = dashboard.experiment('odd-values')
+@pytest.fixture(scope='module')
+def odd_scalars(swanlog, dashboard):
+    """``(output, experiment)`` of one run of the odd-scalars scenario, which rows 9 and 10 both read."""
+    output = _scenario('odd-scalars', 'odd-scalars', swanlog)
+    return output, dashboard.experiment('odd-scalars')
+
+
+def test_row9_non_scalar_values_are_converted_or_skipped_with_a_warning(odd_scalars, dashboard):
+    output, experiment = odd_scalars
     assert dashboard.scalar_series(experiment, 'tensor') == {1: 2.5, 2: 2.5}
     assert dashboard.scalar_series(experiment, 'array') == {1: 3.5, 2: 3.5}
     assert dashboard.scalar_series(experiment, 'np_float') == {1: 4.5, 2: 4.5}
@@ -225,9 +231,9 @@ def test_row9_non_scalar_values_are_converted_or_skipped_with_a_warning(swanlog,
         assert output.count(f"SwanLab: skipping '{skipped}'") == 1
 
 
-def test_row10_keys_swanlab_rejects_are_sanitised_by_the_documented_rule(swanlog, dashboard):
-    output = _scenario('odd-keys', 'odd-scalars', swanlog)
-    tags = dashboard.tags(dashboard.experiment('odd-keys'))
+def test_row10_keys_swanlab_rejects_are_sanitised_by_the_documented_rule(odd_scalars, dashboard):
+    output, experiment = odd_scalars
+    tags = dashboard.tags(experiment)
     for key in ('a_b', 'x_y', 'why_', '_tag_', 'p_q', '_empty'):
         assert key in tags, key
         assert f"is logged as '{key}'" in output
