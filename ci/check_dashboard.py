@@ -11,7 +11,8 @@ SwanLab cloud through ``swanlab.Api`` with ``--cloud-project``, and checks,
 through its HTTP API, against what MMEngine itself recorded in the work dir
 (``vis_data/scalars.json`` of the LocalVisBackend, the test JSON of the
 LoggerHook):
-- one experiment of that name, finished;
+- one experiment of that name, finished (in the cloud: the run whose id the backend kept in
+  ``<work_dir>/swanlab_run_id``, so that earlier runs of the same name do not count);
 - every train key, at exactly the iterations MMEngine logged, with its values;
 - every validation round, with the validation metric's values;
 - the test metrics;
@@ -127,7 +128,7 @@ def main(argv=None) -> int:
     parser.add_argument('--test-metric', action='append', default=[])
     parser.add_argument('--model-type', default='')
     args = parser.parse_args(argv)
-    board = CloudDashboard(args.cloud_project) if args.cloud_project else LocalDashboard(args.log_dir)
+    board = CloudDashboard(args.cloud_project, args.work_dir) if args.cloud_project else LocalDashboard(args.log_dir)
     with board:
         failures = check_experiment(board, args.experiment, args.work_dir, args.val_metric, args.test_metric,
                                     args.model_type, media=not args.cloud_project)

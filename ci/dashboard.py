@@ -22,6 +22,7 @@ import urllib.request
 from typing import Any, Dict, List, Optional
 
 STATUS = {1: 'finished', 0: 'running', -1: 'crashed'}
+RUN_ID_FILE = 'swanlab_run_id'  # where swanlab_backend.vis_backend keeps a training's run id
 
 
 def free_port() -> int:
@@ -182,17 +183,22 @@ class LocalDashboard:
 class CloudDashboard:
     """The same checks' view of a SwanLab cloud project, through ``swanlab.Api`` (needs an API key).
 
-    Covers experiments, states, scalar series and the config; config text and
-    images are only checked in the local dashboard. CI here has no network, so
-    this class is exercised by the GPU workflow with its ``SWANLAB_API_KEY``.
+    The experiment is the run whose id the backend kept in ``<work_dir>/swanlab_run_id``, not
+    one found by its name, which every scheduled run of a recipe shares. Covers experiments,
+    states, scalar series and the config; config text and images are only checked in the
+    local dashboard. CI here has no network, so this class is exercised by the GPU workflow
+    with its ``SWANLAB_API_KEY`` (and by ``tests/test_cloud_check.py`` against a loopback stub).
     """
 
     STATES = {'FINISHED': 'finished', 'RUNNING': 'running', 'CRASHED': 'crashed', 'ABORTED': 'crashed'}
 
-    def __init__(self, project_path: str):
+    def __init__(self, project_path: str, work_dir: str, poll_seconds: float = 2.0):
         import swanlab
+        self.project_path = project_path
+        self.work_dir = work_dir
+        self.poll_seconds = poll_seconds
         self.url = f'cloud project {project_path}'
-        self.project = swanlab.Api().project(project_path)
+        self.api = swanlab.Api()
 
     def __enter__(self) -> 'CloudDashboard':
         return self
@@ -200,19 +206,45 @@ class CloudDashboard:
     def __exit__(self, *exc) -> None:
         pass
 
+    def run_id(self) -> str:
+        """The id of the work dir's run, as the backend wrote it when the run started."""
+        path = os.path.join(self.work_dir, RUN_ID_FILE)
+        try:
+            with open(path) as f:
+                run_id = f.read().strip()
+        except FileNotFoundError:
+            run_id = ''
+        if not run_id:
+            raise AssertionError(f'no SwanLab run id in {path}: the backend writes it when the run starts '
+                                 '(was this work dir trained with SwanlabVisBackend, online?)')
+        return run_id
+
+    def _run(self, run_id: str) -> Any:
+        """The run as the cloud serves it now (``swanlab.Api`` caches what it read, so ask anew)."""
+        return self.api.run(f'{self.project_path}/{run_id}')
+
     def experiment(self, name: str) -> Any:
-        found = [run for run in self.project.runs() if run.name == name]
-        if len(found) != 1:
-            raise AssertionError(f'expected one experiment {name!r} in {self.url}, found {len(found)}')
-        return found[0]
+        """The work dir's run; raises if the cloud does not have it or it is not called ``name``."""
+        run_id = self.run_id()
+        run = self._run(run_id)
+        if not run.name:
+            raise AssertionError(f'no run with id {run_id} in {self.url}')
+        if run.name != name:
+            raise AssertionError(f'run {run_id} in {self.url} is called {run.name!r}, expected {name!r}')
+        return run
+
+    def status(self, experiment: Any) -> str:
+        state = str(self._run(experiment.run_id).state).upper()
+        return self.STATES.get(state, state.lower() or 'unknown')
 
     def wait_status(self, experiment: Any, timeout: float = 60.0) -> str:
+        """The status, re-read every ``poll_seconds`` until it is final (or as it is after ``timeout``)."""
         deadline = time.monotonic() + timeout
         while True:
-            status = self.STATES.get(str(experiment.state).upper(), str(experiment.state).lower())
-            if status != 'running' or time.monotonic() > deadline:
+            status = self.status(experiment)
+            if status not in ('running', 'unknown') or time.monotonic() > deadline:
                 return status
-            time.sleep(2)
+            time.sleep(self.poll_seconds)
 
     def scalar_series(self, experiment: Any, key: str) -> Dict[int, float]:
         answer = experiment.metrics([key], all=True)

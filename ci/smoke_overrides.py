@@ -16,24 +16,28 @@ What changes, and why:
   iterations from scratch scores below the usual 0.05, and COCO evaluation of
   no boxes gives no mAP at all.
 - no pretrained download: ``init_cfg=dict(type='Pretrained')`` and
-  ``pretrained=...`` are dropped (CI has no network; the weights are 100+ MB).
+  ``pretrained=...`` are dropped, and the log says so (CI has no network; the
+  weights are 100+ MB). Real trainings never drop them silently
+  (``swanlab_backend.pretrained``).
 - mmpretrain's ``CIFAR10`` checks the md5 of the real files, which a generated
   stand-in cannot pass: it is swapped for ``TinyCIFAR10`` (same loader, no md5).
 - a fixed seed (``randomness=dict(seed=1)``), so that a smoke run is the same
   every time: from scratch, a few iterations can leave a detector with no box
   at all for some random initialisations.
 - the SwanLab experiment gets the label (``smoke``/``demo``) as a tag and in
-  its description.
+  its description; a demo's experiment is also named ``<recipe>-demo``, so that
+  it never mixes with real runs of the recipe in the same project.
 """
+import os
 from typing import Any, Optional
 
+from swanlab_backend.config_tree import LOADERS, innermost_dataset, iter_dicts, set_data_root
+from swanlab_backend.pretrained import drop_pretrained
 from swanlab_backend.run_start import BACKEND_NAMES
-from swanlab_backend.train import drop_pretrained, innermost_dataset, iter_dicts, set_data_root
 
 SCALED_KEYS = ('scale', 'img_scale', 'crop_size', 'size')
 DATASET_SWAPS = {'CIFAR10': 'TinyCIFAR10'}
 UNSCALED_DATASETS = ('CIFAR10', 'TinyCIFAR10')
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_factor: float = 0.25,
@@ -56,7 +60,9 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
         _scale_sizes(dataset.get('pipeline', []), factor)
     _scale_sizes(cfg.model.get('data_preprocessor', {}), factor)
     _scale_sizes(cfg.get('train_pipeline', []), factor)  # pipeline-switching hooks read these
-    drop_pretrained(cfg.model)
+    for checkpoint in drop_pretrained(cfg.model):
+        print(f'{label}: not loading the pretrained weights {checkpoint} (generated data; CI has no network): '
+              'training from scratch', flush=True)
     _keep_all_detections(cfg.model)
     for hook in cfg.get('custom_hooks', []):
         _scale_sizes(hook.get('switch_pipeline', []), factor)
@@ -115,3 +121,6 @@ def _label_experiment(cfg: Any, label: str) -> None:
             init_kwargs = backend.setdefault('init_kwargs', {})
             init_kwargs['tags'] = list(init_kwargs.get('tags') or []) + [label, cfg.default_scope]
             init_kwargs['description'] = f'{label} run on a tiny generated dataset (ci/tiny_datasets.py)'
+            if label == 'demo':
+                name = init_kwargs.get('experiment_name') or os.path.splitext(os.path.basename(cfg.filename))[0]
+                init_kwargs['experiment_name'] = f'{name}-demo'

@@ -4,6 +4,7 @@
 #   GPUS=16 bash scripts/slurm_train.sh PARTITION JOB_NAME CONFIG [train options...]
 #
 # Environment: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS (extra srun options).
+# The lr is scaled to the total batch (--auto-scale-lr, announced in the log); --no-auto-scale-lr keeps it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PARTITION="${1:?usage: bash scripts/slurm_train.sh PARTITION JOB_NAME CONFIG [options...]}"
@@ -16,4 +17,4 @@ source "$ROOT/scripts/lib/venv.sh"
 # shellcheck disable=SC2086  # SRUN_ARGS is a list of options
 exec srun -p "$PARTITION" --job-name="$JOB_NAME" --gres="gpu:$GPUS_PER_NODE" --ntasks="$GPUS" \
   --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="${CPUS_PER_TASK:-5}" --kill-on-bad-exit=1 \
-  ${SRUN_ARGS:-} python -u -m swanlab_backend.train "$CONFIG" --launcher slurm "$@"
+  ${SRUN_ARGS:-} python -u -m swanlab_backend.train "$CONFIG" --launcher slurm --auto-scale-lr "$@"

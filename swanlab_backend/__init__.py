@@ -11,6 +11,9 @@ package's class once it has been imported. SwanLab's stays reachable as
 ``type=swanlab.integration.mmengine.SwanlabVisBackend`` (the class itself).
 """
 from . import compat
+from .config_guard import refuse_api_key_in_loading_config
+
+refuse_api_key_in_loading_config()  # before MMEngine logs the config that is importing this package
 
 try:  # register SwanLab's own class first; ours then takes the name over (see above)
     import swanlab.integration.mmengine  # noqa: F401

@@ -21,7 +21,17 @@ class SwanlabHook(Hook):
     priority = 'LOWEST'
 
     def before_train(self, runner) -> None:
-        self._set_section(runner, 'train')
+        self._start(runner, 'train')
+
+    def before_val(self, runner) -> None:
+        self._start(runner, 'val')  # a runner.val() of its own; during training the run has started
+
+    def before_test(self, runner) -> None:
+        self._start(runner, 'test')
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        for backend in _swanlab_backends(runner):
+            backend.note_checkpoint(checkpoint.get('meta') or {})
 
     def after_train(self, runner) -> None:
         # LoggerHook closes the visualizer right after this; a following test() must still be logged.
@@ -42,6 +52,11 @@ class SwanlabHook(Hook):
         for backend in _swanlab_backends(runner):
             backend.log_metrics('test', metrics or {})
         self._set_section(runner, 'train')
+
+    def _start(self, runner, phase: str) -> None:
+        self._set_section(runner, phase if phase != 'val' else 'train')
+        for backend in _swanlab_backends(runner):
+            backend.start_phase(phase)
 
     @staticmethod
     def _set_section(runner, section: str) -> None:

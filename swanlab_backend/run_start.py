@@ -24,18 +24,20 @@ _STR_KEYS = ('project', 'workspace', 'experiment_name', 'name', 'description', '
              'job_type', 'group', 'color', 'id', 'log_dir', 'logdir', 'mode')
 
 
-def validate_init_kwargs(init_kwargs: Dict[str, Any]) -> None:
+def validate_init_kwargs(init_kwargs: Dict[str, Any], source: Optional[str] = None) -> None:
     """Raises a ``ValueError`` naming the key when ``init_kwargs`` cannot work.
 
     Runs when the backend is built, so that a typo fails before training starts.
+    ``source``: the config file they come from, named in the error.
     """
     import swanlab
     accepted = set(inspect.signature(swanlab.init).parameters) - {'kwargs', 'callbacks', 'settings'}
     accepted |= {'experiment_name', 'notes', 'logdir'}  # aliases swanlab.init understands
     for key, value in init_kwargs.items():
         if key == 'api_key':
-            raise ValueError('SwanlabVisBackend: do not put `api_key` in a config (it would be written to '
-                             'the work dir and logs); set SWANLAB_API_KEY or run `swanlab login` instead.')
+            raise ValueError(f'SwanlabVisBackend: do not put `api_key` in a config{f" ({source})" if source else ""}: '
+                             'it would be written to the work dir and logs; remove it and set SWANLAB_API_KEY '
+                             'or run `swanlab login` instead.')
         if key not in accepted:
             raise ValueError(f'SwanlabVisBackend: unknown init_kwargs key {key!r}; '
                              f'swanlab.init accepts {sorted(accepted)}.')
@@ -68,7 +70,7 @@ def validate_visualizer_config(cfg: Any) -> None:
     for backend in backends:
         backend_type = backend.get('type') if isinstance(backend, dict) else None
         if backend_type in BACKEND_NAMES:
-            validate_init_kwargs(dict(backend.get('init_kwargs') or {}))
+            validate_init_kwargs(dict(backend.get('init_kwargs') or {}), getattr(cfg, 'filename', None))
         elif isinstance(backend_type, str):
             hint = typo_hint(backend_type)
             if hint:
@@ -126,12 +128,13 @@ def local_mode_available() -> bool:
 
 
 def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
-              upload_timeout: float = UPLOAD_TIMEOUT_S) -> Any:
+              upload_timeout: float = UPLOAD_TIMEOUT_S, new_run_kwargs: Optional[Dict[str, Any]] = None) -> Any:
     """Starts the run for ``init_kwargs`` (already validated), falling back as described above.
 
-    ``resume_id``: the run a resumed training continues. Only the cloud can reopen a run
-    (``resume='allow'``); local and offline modes start a new one. ``upload_timeout``
-    bounds finishing a run this replaces, as :func:`finish_run` does.
+    ``resume_id``: the run a resumed training (or a test of its checkpoint) continues. Only
+    the cloud can reopen a run (``resume='allow'``); local and offline modes start a new
+    one, with ``new_run_kwargs`` added. ``upload_timeout`` bounds finishing a run this
+    replaces, as :func:`finish_run` does.
     """
     import swanlab
     started = time.monotonic()
@@ -148,6 +151,8 @@ def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
             mode = 'offline'
     if mode == 'online' and resume_id and 'id' not in kwargs:
         kwargs.update(id=resume_id, resume='allow')
+    else:
+        kwargs.update(new_run_kwargs or {})
     if swanlab.has_run():  # a run kept open after an earlier runner.train() in this process
         finish_run(swanlab.get_run(), 'success', None, upload_timeout)
     settings = swanlab.Settings(interactive=False)
@@ -160,8 +165,8 @@ def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
         if swanlab.has_run():
             finish_run(swanlab.get_run(), 'crashed', fallback, upload_timeout)
         mode = 'offline'
-        run = swanlab.init(mode=mode, settings=settings, **{k: v for k, v in kwargs.items()
-                                                             if k not in ('id', 'resume')})
+        kwargs = {k: v for k, v in kwargs.items() if k not in ('id', 'resume')}
+        run = swanlab.init(mode=mode, settings=settings, **dict(kwargs, **(new_run_kwargs or {})))
     if fallback:
         print_log(f'SwanLab: logging offline because {fallback} '
                   f'(decided in {time.monotonic() - started:.1f} s); training goes on. '
@@ -170,8 +175,9 @@ def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
     return run
 
 
-def announce(run: Any, mode: str) -> None:
-    """Tells the user, once, where this run can be seen."""
+def announce(run: Any, mode: str, finished: Optional[str] = None) -> None:
+    """Tells the user where this run can be seen: once when it starts, and again when it is
+    ``finished`` (its final state), so that the last lines of a training say where to look."""
     if mode == 'online':
         where = f'online at {run.url}'
     elif mode == 'local':
@@ -180,4 +186,5 @@ def announce(run: Any, mode: str) -> None:
         where = f'offline in {run.dir}; upload with: swanlab sync {run.dir}'
     else:
         return
-    print_log(f'SwanLab: tracking this run {where}', logger='current')
+    what = f'the run finished ({finished}); see it' if finished else 'tracking this run'
+    print_log(f'SwanLab: {what} {where}', logger='current')

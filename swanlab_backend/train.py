@@ -1,23 +1,30 @@
 """``python -m swanlab_backend.train CONFIG``: train any MMEngine config (mmdet, mmseg, mmpretrain).
 
-The same options as the task packages' ``tools/train.py``, plus ``--data-root``
-and an offline-safe start: pretrained weights that cannot be downloaded (no
-network, not cached) are skipped with a notice instead of failing the run.
+The options of the task packages' ``tools/train.py``, plus what a real training needs
+before it starts:
+
+- ``--data-root``: the dataset's folder, for every split and evaluator annotation file.
+- pretrained weights are checked first (:mod:`swanlab_backend.pretrained`): found in
+  torch's cache or downloadable now, else the run stops with the fix; ``--no-pretrained``
+  trains from scratch on purpose.
+- ``--auto-scale-lr`` (the scripts pass it) scales the recipe's lr to the batch actually
+  used and says so; ``--no-auto-scale-lr`` keeps the config's lr.
+- after training, the best checkpoint (when the config saves one, else the final weights)
+  is evaluated on the test split, in the same SwanLab experiment (``--no-test`` skips it).
+
 ``scripts/train.sh`` and ``scripts/dist_train.sh`` call this.
 """
 import argparse
 import os
 import os.path as osp
-import socket
-import urllib.parse
-from typing import Any, Callable, Iterator, List, Optional
+import sys
+from typing import Any, Optional
 
 from mmengine.logging import print_log
 
+from .config_tree import set_data_root
+from .pretrained import NO_PRETRAINED_FLAG, PretrainedUnavailable, check_pretrained, drop_pretrained
 from .run_start import validate_visualizer_config
-
-# Where the `open-mmlab://` and `torchvision://` checkpoint schemes download from.
-_SCHEME_HOSTS = {'open-mmlab': 'download.openmmlab.com', 'torchvision': 'download.pytorch.org'}
 
 
 def parse_args(argv=None):
@@ -28,7 +35,14 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from the latest checkpoint in the work dir, or from the given one')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
-    parser.add_argument('--auto-scale-lr', action='store_true', help='scale the lr by the total batch size')
+    parser.add_argument('--auto-scale-lr', dest='auto_scale_lr', action='store_true', default=None,
+                        help="scale the lr by the total batch size (the scripts' default)")
+    parser.add_argument('--no-auto-scale-lr', dest='auto_scale_lr', action='store_false',
+                        help="keep the config's lr whatever the batch size")
+    parser.add_argument(NO_PRETRAINED_FLAG, dest='pretrained', action='store_false',
+                        help='train from scratch on purpose, without the config\'s pretrained weights')
+    parser.add_argument('--no-test', dest='test', action='store_false',
+                        help='do not evaluate on the test split after training')
     parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help='override config settings, e.g. train_cfg.max_epochs=1')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -38,94 +52,42 @@ def parse_args(argv=None):
     return args
 
 
-def set_data_root(cfg: Any, data_root: str) -> None:
-    """Points every dataloader, and evaluator ``ann_file`` that lived under the old root, at ``data_root``."""
-    old_root = str(innermost_dataset(cfg.train_dataloader).get('data_root', '')).rstrip('/')
-    new_root = data_root.rstrip('/')
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if cfg.get(name):
-            innermost_dataset(cfg[name])['data_root'] = new_root
-    for name in ('val_evaluator', 'test_evaluator'):
-        evaluators = cfg.get(name) or []
-        for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
-            path = evaluator.get('ann_file')
-            if old_root and isinstance(path, str) and path.startswith(old_root + '/'):
-                evaluator['ann_file'] = new_root + path[len(old_root):]
+def _log(message: str, level: int = 20) -> None:
+    print_log(message, logger='current', level=level)
 
 
-def innermost_dataset(loader: Any) -> Any:
-    """The dataset a loader reads, through RepeatDataset/ClassBalancedDataset wrappers."""
-    dataset = loader['dataset']
-    while 'dataset' in dataset:
-        dataset = dataset['dataset']
-    return dataset
+def world_size(launcher: str) -> int:
+    """How many processes will train, before the process group exists."""
+    variable = {'pytorch': 'WORLD_SIZE', 'slurm': 'SLURM_NTASKS', 'mpi': 'OMPI_COMM_WORLD_SIZE'}.get(launcher)
+    return int(os.environ.get(variable, 1)) if variable else 1
 
 
-def drop_pretrained(model_cfg: Any, keep: Callable[[str], bool] = lambda checkpoint: False) -> List[str]:
-    """Drops ``init_cfg=dict(type='Pretrained')`` and ``pretrained=`` checkpoints that ``keep`` refuses.
-
-    Returns the checkpoints dropped.
-    """
-    dropped: List[str] = []
-    for node in iter_dicts(model_cfg):
-        init_cfg = node.get('init_cfg')
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained' \
-                and not keep(init_cfg.get('checkpoint', '')):
-            dropped.append(init_cfg.get('checkpoint', ''))
-            node['init_cfg'] = None
-        if isinstance(node.get('pretrained'), str) and not keep(node['pretrained']):
-            dropped.append(node['pretrained'])
-            node['pretrained'] = None
-    return dropped
-
-
-def drop_unreachable_pretrained(model_cfg: Any, timeout: float = 3.0) -> List[str]:
-    """Drops ``Pretrained`` checkpoints that are neither cached nor downloadable now.
-
-    Returns the checkpoints dropped; each is announced, since training from
-    scratch gives far lower accuracy than the recipe's reference.
-    """
-    dropped = drop_pretrained(model_cfg, keep=lambda checkpoint: _available(checkpoint, timeout))
-    for checkpoint in dropped:
-        print_log(f'Pretrained weights {checkpoint} cannot be downloaded now (no network) and are not '
-                  'cached: training from scratch. Expect much lower accuracy than the reference.',
-                  logger='current', level=30)
-    return dropped
+def set_lr_scaling(cfg: Any, enable: Optional[bool], processes: int) -> None:
+    """Applies ``--auto-scale-lr``/``--no-auto-scale-lr`` and announces the lr this run trains with."""
+    if enable is None:
+        enable = bool((cfg.get('auto_scale_lr') or {}).get('enable'))
+    lr = (cfg.optim_wrapper.get('optimizer') or {}).get('lr')
+    if not enable:
+        if cfg.get('auto_scale_lr'):
+            cfg.auto_scale_lr.enable = False
+        _log(f"lr: {lr}, as the config has it (auto_scale_lr is off)")
+        return
+    base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
+    if not base:
+        raise ValueError('--auto-scale-lr: this config does not say which total batch size its lr was tuned for. '
+                         'Add auto_scale_lr = dict(base_batch_size=N) to it (or --cfg-options '
+                         'auto_scale_lr.base_batch_size=N), or pass --no-auto-scale-lr to keep its lr.')
+    cfg.auto_scale_lr = dict(cfg.auto_scale_lr, enable=True)
+    batch = cfg.train_dataloader.batch_size
+    effective = processes * batch
+    scaled = f'{lr * effective / base:.6g}' if isinstance(lr, (int, float)) else 'scaled likewise'
+    _log(f'auto_scale_lr: effective batch {processes} process(es) x {batch} = {effective}; the config\'s lr {lr} '
+         f'is for a batch of {base}, so this run trains with lr {scaled} (--no-auto-scale-lr keeps {lr})')
 
 
-def iter_dicts(node: Any) -> Iterator[dict]:
-    """Every dict in a config tree, parents before children (safe to edit values on the way)."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from iter_dicts(value)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from iter_dicts(item)
-
-
-def _available(checkpoint: str, timeout: float) -> bool:
-    scheme, _, rest = checkpoint.partition('://')
-    if not rest:
-        return True  # a local file: mmengine reports a missing one itself
-    if _cached(rest):
-        return True
-    host = _SCHEME_HOSTS.get(scheme) or urllib.parse.urlparse(checkpoint).hostname
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
-
-
-def _cached(url_path: str) -> bool:
-    from torch.hub import get_dir
-    name = osp.basename(url_path)
-    return any(osp.exists(osp.join(get_dir(), 'checkpoints', candidate))
-               for candidate in (name, name + '.pth'))
-
-
-def build_config(args) -> Any:
+def load_config(args) -> Any:
+    """The config with ``--cfg-options``, ``--launcher``, ``--work-dir`` and ``--data-root`` applied
+    (shared with ``swanlab_backend.test``: both default to the same work dir)."""
     from mmengine.config import Config, DictAction
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -137,27 +99,66 @@ def build_config(args) -> Any:
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.data_root:
         set_data_root(cfg, args.data_root)
+    return cfg
+
+
+def build_config(args) -> Any:
+    cfg = load_config(args)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.auto_scale_lr:
-        cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
     validate_visualizer_config(cfg)
-    drop_unreachable_pretrained(cfg.model)
+    set_lr_scaling(cfg, args.auto_scale_lr, world_size(args.launcher))
+    if not args.pretrained:
+        for checkpoint in drop_pretrained(cfg.model):
+            _log(f'{NO_PRETRAINED_FLAG}: not loading {checkpoint}; training from scratch on purpose', level=30)
+    else:
+        check_pretrained(cfg.model, log=_log)
     return cfg
+
+
+def best_checkpoint(runner: Any) -> Optional[str]:
+    """The best checkpoint the ``CheckpointHook`` kept (its first ``save_best`` metric), if any."""
+    for hook in runner.hooks:
+        if type(hook).__name__ != 'CheckpointHook':
+            continue
+        paths = [getattr(hook, 'best_ckpt_path', None)]
+        paths += [(getattr(hook, 'best_ckpt_path_dict', None) or {}).get(key) for key in
+                  getattr(hook, 'key_indicators', [])]
+        return next((path for path in paths if path and osp.isfile(path)), None)
+    return None
+
+
+def test_after_training(runner: Any) -> None:
+    """Evaluates the best (else the final) weights on the test split, into the same experiment."""
+    if not all(runner.cfg.get(key) for key in ('test_dataloader', 'test_cfg', 'test_evaluator')):
+        _log('no test split in this config: skipping the test after training')
+        return
+    best = best_checkpoint(runner)
+    if best:
+        _log(f'testing the best checkpoint {best}')
+        runner.load_checkpoint(best)
+    else:
+        _log(f'testing the final weights (iteration {runner.iter})')
+    runner.test()
 
 
 def main(argv: Optional[list] = None) -> None:
     args = parse_args(argv)
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    cfg = build_config(args)
+    try:
+        cfg = build_config(args)
+    except (PretrainedUnavailable, ValueError) as e:
+        sys.exit(f'swanlab_backend.train: {e}')
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     runner.train()
+    if args.test:
+        test_after_training(runner)
 
 
 if __name__ == '__main__':

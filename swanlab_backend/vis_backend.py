@@ -20,7 +20,7 @@ from .environment import run_environment
 from .images import downscale, to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
 from .run_finish import UPLOAD_TIMEOUT_S, finish_run
-from .run_start import BACKEND_NAMES, start_run, validate_init_kwargs
+from .run_start import BACKEND_NAMES, announce, start_run, validate_init_kwargs
 from .runner_link import attach_hook_to_runner, find_runner_in_stack, training_progress
 from .writer import BackgroundWriter
 
@@ -88,8 +88,10 @@ class SwanlabVisBackend(BaseVisBackend):
                  close_timeout: float = 120.0,
                  upload_timeout: float = UPLOAD_TIMEOUT_S):
         super().__init__(save_dir)
+        self._runner_ref = None
+        self.link_runner(find_runner_in_stack())
         self._init_kwargs = dict(init_kwargs or {})
-        validate_init_kwargs(self._init_kwargs)
+        validate_init_kwargs(self._init_kwargs, getattr(getattr(self.runner, 'cfg', None), 'filename', None))
         self._log_config_text = log_config_text
         self._max_image_side = max_image_side
         self._close_timeout = close_timeout
@@ -101,9 +103,12 @@ class SwanlabVisBackend(BaseVisBackend):
         self._keys = KeyMapper()
         self._to_scalar = ScalarConverter()
         self._section: Optional[str] = None
-        self._runner_ref = None
         self._image_counts: dict = {}
-        self.link_runner(find_runner_in_stack())
+        self._started = False
+        self._pending_config: Any = None
+        self._checkpoint_meta: dict = {}
+        self._test_only = False
+        self._test_step: Optional[int] = None
 
     # ---- wiring to the runner ------------------------------------------------------------------------------
 
@@ -128,37 +133,81 @@ class SwanlabVisBackend(BaseVisBackend):
     @force_init_env
     def experiment(self) -> Any:
         """The ``swanlab.Run`` (None on ranks other than 0 or when it failed to start)."""
+        self._start_if_needed(None)
         return self._run
 
     def _init_env(self) -> None:
-        if get_rank() != 0 or self._closed:
+        """Starts the run now only without a runner: a runner's first phase starts it (:meth:`start_phase`),
+        so that a test-only run (``tools/test.py``, ``mim test``, ``swanlab_backend.test``) can be tied to
+        the training it tests."""
+        if self.runner is None:
+            self._start_if_needed(None)
+
+    def start_phase(self, phase: str) -> None:
+        """Called by :class:`SwanlabHook` when the runner begins ``train``, ``val`` or ``test``."""
+        self._start_if_needed(phase)
+
+    def note_checkpoint(self, meta: dict) -> None:
+        """Called by :class:`SwanlabHook` with the ``meta`` of a checkpoint the runner loaded."""
+        self._checkpoint_meta = dict(meta or {})
+
+    def _start_if_needed(self, phase: Optional[str]) -> None:
+        if self._started or self._closed or get_rank() != 0:
             return
+        self._started = True
         kwargs = dict(self._init_kwargs)
         kwargs.setdefault('log_dir', self._default_log_dir())
         if not (kwargs.get('experiment_name') or kwargs.get('name')) and self._config_stem():
             kwargs['experiment_name'] = self._config_stem()
-        resume_id = self._note_resume(kwargs)
-        self._run = self._start_run_somewhere(kwargs, resume_id)
+        run_info = run_environment()
+        if phase == 'test' and self._is_test_only():
+            reopen_id, new_run_kwargs = self._tie_test_to_training(kwargs, run_info)
+        else:
+            reopen_id, new_run_kwargs = self._note_resume(kwargs, run_info), {}
+        self._run = self._start_run_somewhere(kwargs, reopen_id, new_run_kwargs)
         if self._run is None:
             return
-        self._remember_run_id()
+        if not self._test_only:
+            self._remember_run_id()
         self._writer = BackgroundWriter()
         self._install_exit_handlers()
-        run_info = run_environment()
-        if 'resumed' in kwargs.get('tags', ()):  # tags are not shown by the local dashboard
-            run_info.update({'resume.resumed': True, 'resume.previous_run_id': resume_id or ''})
         self._writer.submit(self._run.config.update, run_info)
+        if self._pending_config is not None:
+            self.add_config(self._pending_config)
+            self._pending_config = None
 
-    def _start_run_somewhere(self, kwargs: dict, resume_id: Optional[str]) -> Any:
+    def _is_test_only(self) -> bool:
+        """True when the runner tests without having trained in this process."""
+        from mmengine.runner import BaseLoop
+        return not isinstance(getattr(self.runner, '_train_loop', None), BaseLoop)
+
+    def _tie_test_to_training(self, kwargs: dict, run_info: dict) -> tuple:
+        """A test-only run of a checkpoint: online, it reopens the training's run (id in the work dir);
+        otherwise it is a new experiment named ``<name>-test`` that names the training run and checkpoint.
+        Its test metrics go to the checkpoint's iteration, not to step 0."""
+        self._test_only = True
+        self._test_step = self._checkpoint_meta.get('iter')
+        training_id = self._read_run_id()
+        checkpoint = getattr(self.runner, '_load_from', None) or ''
+        run_info.update({'test.checkpoint': str(checkpoint), 'test.training_run_id': training_id or '',
+                         'test.checkpoint_iter': self._test_step if self._test_step is not None else -1})
+        name = kwargs.get('experiment_name') or kwargs.get('name') or 'test'
+        of = f'training run {training_id}' if training_id else 'a training this work dir does not record'
+        new_run_kwargs = dict(experiment_name=f'{name}-test', tags=list(kwargs.get('tags') or []) + ['test'],
+                              description=f'test of {osp.basename(str(checkpoint)) or "the model"} from {of}')
+        kwargs.pop('name', None)
+        return training_id, new_run_kwargs
+
+    def _start_run_somewhere(self, kwargs: dict, resume_id: Optional[str], new_run_kwargs: dict) -> Any:
         """Starts the run; if its log dir cannot be used, in a temporary one; else tracking is off."""
         try:
-            return start_run(kwargs, resume_id, self._upload_timeout)
+            return start_run(kwargs, resume_id, self._upload_timeout, new_run_kwargs)
         except Exception as e:
             fallback = tempfile.mkdtemp(prefix='swanlog-')
             print_log(f'SwanLab could not start a run in {kwargs["log_dir"]} ({type(e).__name__}: {e}); '
                       f'logging to {fallback} instead. Training goes on.', logger='current', level=_WARNING)
         try:
-            return start_run(dict(kwargs, log_dir=fallback), resume_id, self._upload_timeout)
+            return start_run(dict(kwargs, log_dir=fallback), resume_id, self._upload_timeout, new_run_kwargs)
         except Exception as e:
             print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
                       logger='current', level=_WARNING)
@@ -181,7 +230,7 @@ class SwanlabVisBackend(BaseVisBackend):
         work_dir = getattr(self.runner, 'work_dir', None)
         return osp.join(work_dir, RUN_ID_FILE) if work_dir else None
 
-    def _note_resume(self, kwargs: dict) -> Optional[str]:
+    def _note_resume(self, kwargs: dict, run_info: dict) -> Optional[str]:
         """Tags a resumed training and returns the id of the run it continues, if it is known."""
         runner = self.runner
         # A config-built runner starts this backend before it sets `_resume`; its cfg already says.
@@ -192,6 +241,11 @@ class SwanlabVisBackend(BaseVisBackend):
             return None
         tags = list(kwargs.get('tags') or [])
         kwargs['tags'] = tags + ['resumed'] if 'resumed' not in tags else tags
+        previous = self._read_run_id()
+        run_info.update({'resume.resumed': True, 'resume.previous_run_id': previous or ''})
+        return previous
+
+    def _read_run_id(self) -> Optional[str]:
         path = self._run_id_file()
         if path and osp.isfile(path):
             with open(path) as f:
@@ -244,6 +298,7 @@ class SwanlabVisBackend(BaseVisBackend):
             except Exception as e:
                 print_log(f'SwanLab: could not finish the run ({type(e).__name__}: {e})',
                           logger='current', level=_WARNING)
+        announce(self._run, self._run.mode, finished=state)
 
     def _install_exit_handlers(self) -> None:
         """Sends pending data, then marks the run crashed/aborted in bounded time.
@@ -298,6 +353,9 @@ class SwanlabVisBackend(BaseVisBackend):
         """Logs ``config`` as flat hyper-parameters (``model.backbone.depth``...) and, with
         ``log_config_text``, the whole config text (the run environment, ``env.*``, is
         logged when the run starts)."""
+        if not self._started and self.runner is not None:  # the run starts with the runner's first phase
+            self._pending_config = config
+            return
         if self._run is None:
             return
         flat, secrets = flatten_config(config.to_dict() if hasattr(config, 'to_dict') else dict(config))
@@ -323,6 +381,7 @@ class SwanlabVisBackend(BaseVisBackend):
         Validation and test values are placed at the current training iteration
         (MMEngine passes the epoch for them), so they never overwrite train values.
         """
+        self._start_if_needed(None)
         if self._run is None or self._closed:
             return
         if self._runner_ref is None:  # a Visualizer built before its Runner: link on first use
@@ -348,6 +407,8 @@ class SwanlabVisBackend(BaseVisBackend):
 
     def _step_for(self, section: Optional[str], step: int, data: dict) -> int:
         runner = self.runner
+        if section == 'test' and self._test_step is not None:  # a test-only run: the checkpoint's iteration
+            return int(self._test_step)
         if section in ('val', 'test') and runner is not None:
             iteration, epoch, by_epoch = training_progress(runner)
             if by_epoch and section == 'val':
@@ -365,6 +426,7 @@ class SwanlabVisBackend(BaseVisBackend):
 
         Only a copy is made on the training thread; encoding happens in the background.
         """
+        self._start_if_needed(None)
         if self._run is None or self._closed:
             return
         try:

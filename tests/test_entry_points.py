@@ -58,22 +58,23 @@ def test_mim_train_runs_a_recipe_with_tracking(cifar_config, tmp_path):
 
 
 def test_main_script_explains_the_missing_dataset_and_runs_the_demo(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_')}
-    env.update(DATA_ROOT=str(tmp_path / 'no-coco'), WORK_DIR=str(tmp_path / 'demo'))
+    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_') and k != 'DATA_ROOT'}
+    env.update(WORK_DIR=str(tmp_path / 'demo'))
     result = subprocess.run(['bash', str(ROOT / 'scripts' / 'train_faster_rcnn.sh')], capture_output=True,
                             text=True, env=env, cwd=tmp_path, timeout=TIMEOUT)
     out = result.stdout
     assert result.returncode == 0, out[-3000:] + result.stderr[-5000:]
-    assert f'no coco dataset at {tmp_path}/no-coco (looked for {tmp_path}/no-coco/annotations/' in out
-    assert 'mim download mmdet --dataset coco2017' in out
+    assert 'no coco dataset at data/coco (looked for data/coco/annotations/instances_train2017.json)' in out
+    assert '.mim/tools/misc/download_dataset.py --dataset-name coco2017 --save-dir data/coco' in out
+    assert "tracked in SwanLab as the experiment 'faster-rcnn_r50_fpn_1x_coco-demo'" in out
+    assert 'demo: not loading the pretrained weights torchvision://resnet50' in out
     log_dir = tmp_path / 'demo' / 'swanlog'
-    assert f'swanlab watch {log_dir}' in out
+    assert f'the run finished (success); see it locally: swanlab watch {log_dir}' in out
     with LocalDashboard(str(log_dir)) as board:
         case = SMOKE_CASES[0]
-        experiment = board.experiment(case.name)
-        assert 'demo' in str(board.get(f'/experiment/{experiment["id"]}'))
-        assert check_experiment(board, case.name, str(tmp_path / 'demo'), case.val_metrics, case.val_metrics,
-                                case.model_type) == []
+        assert [e['name'] for e in board.experiments()] == [f'{case.name}-demo']
+        assert check_experiment(board, f'{case.name}-demo', str(tmp_path / 'demo'), case.val_metrics,
+                                case.val_metrics, case.model_type) == []
 
 
 # The config of SwanLab's MMEngine guide (Faster R-CNN case), as written, with this package in custom_imports.

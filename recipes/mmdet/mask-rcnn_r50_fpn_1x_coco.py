@@ -1,6 +1,8 @@
 # Mask R-CNN R50-FPN 1x COCO, tracked in SwanLab. Upstream config: mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py
-_base_ = ['mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', '../_base_/swanlab_tracking.py']
+_base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
+from swanlab_backend import recipe_tracking as tracking  # noqa: E402  (a module: MMEngine drops it)
 
-visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), {{_base_.swanlab_backend}}])
+custom_imports = tracking.custom_imports
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), tracking.swanlab_backend])
 # Draw predictions of every 50th validation image into the dashboard (upstream: off).
 default_hooks = dict(visualization=dict(draw=True, interval=50))

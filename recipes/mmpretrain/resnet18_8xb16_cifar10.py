@@ -1,6 +1,8 @@
 # ResNet-18 CIFAR-10, tracked in SwanLab. Upstream config: mmpretrain::resnet/resnet18_8xb16_cifar10.py
-_base_ = ['mmpretrain::resnet/resnet18_8xb16_cifar10.py', '../_base_/swanlab_tracking.py']
+_base_ = 'mmpretrain::resnet/resnet18_8xb16_cifar10.py'
+from swanlab_backend import recipe_tracking as tracking  # noqa: E402  (a module: MMEngine drops it)
 
-visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), {{_base_.swanlab_backend}}])
+custom_imports = tracking.custom_imports
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), tracking.swanlab_backend])
 # Draw predictions of every 500th validation image into the dashboard (upstream: off).
 default_hooks = dict(visualization=dict(enable=True, interval=500))

@@ -1,0 +1,279 @@
+"""The path real users take (issue: real datasets, real GPUs): a dataset on disk, cached pretrained weights
+with no network, auto-scaled lr, a test after training, and every wrong input stopped with its fix."""
+import inspect
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from ci.check_dashboard import check_experiment
+from ci.dashboard import LocalDashboard, free_port
+from conftest import ROOT
+from swanlab_backend import pretrained
+
+TIMEOUT = 1500
+DATASETS = ROOT / 'scripts' / 'lib' / 'datasets.py'
+
+
+def _user_env(tmp_path, **extra):
+    """A user without SwanLab credentials, a torch cache of their own, and no network: any download
+    goes to a proxy on a closed loopback port (refused at once)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('SWANLAB_', 'HTTP', 'NO_PROXY'))}
+    env.update(TORCH_HOME=str(tmp_path / 'torch'), HTTPS_PROXY=f'http://127.0.0.1:{free_port()}',
+               HTTP_PROXY=f'http://127.0.0.1:{free_port()}', PYTHONUNBUFFERED='1')
+    env.update(extra)
+    return env
+
+
+def _place(tmp_path, url, state_dict):
+    """Puts weights where MMEngine's downloader would have cached ``url`` (its real file name)."""
+    path = tmp_path / 'torch' / 'hub' / 'checkpoints' / os.path.basename(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state_dict, path)
+    return path
+
+
+class RecordingProxy:
+    """An HTTP proxy on 127.0.0.1 that records each request line and refuses to connect anywhere."""
+
+    def __init__(self):
+        self.requests = []
+        self._server = socket.create_server(('127.0.0.1', 0))
+        self.url = f'http://127.0.0.1:{self._server.getsockname()[1]}'
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            with connection:
+                self.requests.append(connection.recv(4096).split(b'\r\n', 1)[0].decode())
+                connection.sendall(b'HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n')
+
+    def close(self):
+        self._server.close()
+
+
+# ---- 1. pretrained weights ------------------------------------------------------------------------------------
+
+def test_pretrained_names_resolve_to_the_files_mmengine_caches(monkeypatch, tmp_path):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    checkpoint = pretrained.resolve('torchvision://resnet50')
+    assert checkpoint.url.endswith('/resnet50-0676ba61.pth')
+    assert checkpoint.path == str(tmp_path / 'hub' / 'checkpoints' / 'resnet50-0676ba61.pth')
+    assert pretrained.resolve('open-mmlab://resnet50_v1c').path.endswith('/resnet50_v1c-2cccc1ad.pth')
+
+
+def test_cached_weights_are_used_without_network(monkeypatch, tmp_path):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    monkeypatch.setenv('HTTPS_PROXY', f'http://127.0.0.1:{free_port()}')
+    cached = tmp_path / 'hub' / 'checkpoints' / 'resnet50_v1c-2cccc1ad.pth'
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b'weights')
+    said = []
+    found = pretrained.check_pretrained({'pretrained': 'open-mmlab://resnet50_v1c'}, log=said.append)
+    assert [c.path for c in found] == [str(cached)]
+    assert said == [f'Pretrained weights open-mmlab://resnet50_v1c: found {cached}']
+
+
+def test_missing_weights_stop_with_url_cache_path_and_flag_through_the_proxy(monkeypatch, tmp_path):
+    proxy = RecordingProxy()
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    monkeypatch.setenv('HTTPS_PROXY', proxy.url)
+    model = {'backbone': {'init_cfg': {'type': 'Pretrained', 'checkpoint': 'torchvision://resnet50'}}}
+    try:
+        with pytest.raises(pretrained.PretrainedUnavailable) as error:
+            pretrained.check_pretrained(model, log=print)
+    finally:
+        proxy.close()
+    message = str(error.value)
+    assert 'https://download.pytorch.org/models/resnet50-0676ba61.pth' in message
+    assert str(tmp_path / 'hub' / 'checkpoints' / 'resnet50-0676ba61.pth') in message
+    assert f'through the proxy {proxy.url}' in message and '--no-pretrained' in message
+    assert proxy.requests == ['CONNECT download.pytorch.org:443 HTTP/1.1']  # the proxy was honoured
+
+
+def test_train_stops_before_training_when_weights_cannot_be_had(tmp_path):
+    from ci.tiny_datasets import make_coco
+    make_coco(tmp_path / 'coco')
+    work_dir = tmp_path / 'work_dir'
+    result = subprocess.run([sys.executable, '-m', 'swanlab_backend.train',
+                             str(ROOT / 'recipes/mmdet/faster-rcnn_r50_fpn_1x_coco.py'), '--data-root',
+                             str(tmp_path / 'coco'), '--work-dir', str(work_dir)],
+                            capture_output=True, text=True, cwd=tmp_path, env=_user_env(tmp_path), timeout=300)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-3000:]
+    assert 'cannot be had, so training stops before it starts' in result.stderr
+    assert 'resnet50-0676ba61.pth (missing)' in result.stderr and '--no-pretrained' in result.stderr
+    assert not work_dir.exists(), 'nothing may start before the check'
+
+
+# ---- 3. dataset or demo ---------------------------------------------------------------------------------------
+
+def _script(tmp_path, *args, **env):
+    return subprocess.run(['bash', str(ROOT / 'scripts' / 'train_faster_rcnn.sh'), *args], capture_output=True,
+                          text=True, cwd=tmp_path, env=_user_env(tmp_path, **env), timeout=TIMEOUT)
+
+
+def test_a_data_root_without_the_dataset_is_an_error_not_a_demo(tmp_path):
+    result = _script(tmp_path, DATA_ROOT=str(tmp_path / 'coco'))
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f'no coco dataset at {tmp_path}/coco (looked for {tmp_path}/coco/annotations/instances_train2017' \
+        in result.stderr
+    assert 'demo' not in result.stdout
+
+
+@pytest.mark.parametrize('args, env', [((), {'GPUS': '2'}), (('--amp',), {})], ids=['GPUS=2', 'extra-option'])
+def test_options_for_a_real_training_are_refused_by_the_demo(tmp_path, args, env):
+    result = _script(tmp_path, *args, **env)
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert 'not running the demo' in result.stderr and 'are for a real training' in result.stderr
+
+
+# ---- 5. learning rate ---------------------------------------------------------------------------------------------
+
+def test_auto_scale_lr_needs_a_base_batch_size(tmp_path):
+    from mmengine.config import Config
+
+    from swanlab_backend.train import set_lr_scaling
+    upstream = Config.fromfile(str(ROOT / 'recipes/mmseg/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py'))
+    set_lr_scaling(upstream, True, 1)
+    assert upstream.auto_scale_lr == dict(enable=True, base_batch_size=8)
+    del upstream['auto_scale_lr']
+    with pytest.raises(ValueError, match='auto_scale_lr.base_batch_size=N.*--no-auto-scale-lr'):
+        set_lr_scaling(upstream, True, 1)
+
+
+# ---- 6. hints ---------------------------------------------------------------------------------------------------
+
+def _datasets_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('recipe_datasets', DATASETS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_dataset_hint_names_what_the_installed_packages_ship():
+    datasets = _datasets_module()
+    for name, dataset in datasets.DATASETS.items():
+        text = datasets.hint_text(dataset)
+        assert 'mim download' not in text, name
+        for tool in [part.split('}')[0] for part in dataset.hint.split('{tool:')[1:]]:
+            assert os.path.isfile(datasets.tool_path(tool)), (name, datasets.tool_path(tool))
+    from mmpretrain.datasets import CIFAR10
+    assert 'download' in inspect.signature(CIFAR10).parameters
+    assert '--dataset-name ade20k_2016' in datasets.DATASETS['ade20k'].hint
+    assert 'ade20k_2016=[' in Path(datasets.tool_path('mmdet/tools/misc/download_dataset.py')).read_text()
+
+
+# ---- 9. API key in a config ---------------------------------------------------------------------------------------
+
+def test_mim_train_refuses_a_config_with_an_api_key_before_writing_anything(tmp_path):
+    key = 'sk-in-config-0123456789abcdef'
+    config = tmp_path / 'faster-rcnn_r50_fpn_1x_coco.py'
+    text = (ROOT / 'recipes/mmdet/faster-rcnn_r50_fpn_1x_coco.py').read_text()
+    config.write_text(text.replace("tracking.swanlab_backend]",
+                                   f"dict(type='SwanlabVisBackend', init_kwargs=dict(api_key='{key}'))]"))
+    work_dir = tmp_path / 'work_dir'
+    mim = os.path.join(os.path.dirname(sys.executable), 'mim')
+    result = subprocess.run([mim, 'train', 'mmdet', str(config), '--work-dir', str(work_dir)], capture_output=True,
+                            text=True, cwd=tmp_path, env=_user_env(tmp_path), timeout=300)
+    assert result.returncode != 0
+    assert f'{config}, line 6: a SwanLab API key (`api_key`) in a config' in result.stderr, result.stderr[-3000:]
+    assert key not in result.stdout + result.stderr
+    assert not work_dir.exists()
+
+
+# ---- the proof: real layouts, cached weights, no network ----------------------------------------------------------
+
+def _torchvision_resnet50():
+    import torchvision
+    return torchvision.models.resnet50().state_dict()
+
+
+def _mit_b0():
+    from mmseg.models.backbones import MixVisionTransformer
+    return MixVisionTransformer(embed_dims=32, num_heads=[1, 2, 5, 8], num_layers=[2, 2, 2, 2]).state_dict()
+
+
+def test_faster_rcnn_trains_for_real_with_cached_weights_scaled_lr_and_a_test(tmp_path):
+    from ci.tiny_datasets import make_coco
+    make_coco(tmp_path / 'coco')
+    weights = _place(tmp_path, 'https://download.pytorch.org/models/resnet50-0676ba61.pth', _torchvision_resnet50())
+    work_dir, log_dir = tmp_path / 'work_dir', tmp_path / 'swanlog'
+    result = _script(tmp_path, '--cfg-options', 'train_cfg.max_epochs=1', DATA_ROOT=str(tmp_path / 'coco'),
+                     WORK_DIR=str(work_dir), SWANLAB_LOG_DIR=str(log_dir))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-6000:]
+    assert f'Pretrained weights torchvision://resnet50: found {weights}' in out
+    assert 'load model from: torchvision://resnet50' in out  # MMEngine's own PretrainedInit
+    assert 'unexpected key in source state_dict: fc.weight, fc.bias' in out  # ... really read the file
+    assert 'auto_scale_lr: effective batch 1 process(es) x 2 = 2; the config\'s lr 0.02 is for a batch of 16, ' \
+           'so this run trains with lr 0.0025' in out
+    assert 'testing the final weights (iteration 4)' in out
+    assert f'the run finished (success); see it locally: swanlab watch {log_dir}' in out
+    with LocalDashboard(str(log_dir)) as board:
+        assert check_experiment(board, 'faster-rcnn_r50_fpn_1x_coco', str(work_dir), ['coco/bbox_mAP'],
+                                ['coco/bbox_mAP'], 'FasterRCNN', media=False) == []
+        experiment = board.experiment('faster-rcnn_r50_fpn_1x_coco')
+        assert board.scalar_series(experiment, 'test/coco/bbox_mAP').keys() == {4}  # the last iteration
+        assert board.config(experiment)['optim_wrapper.optimizer.lr'] == 0.02  # the recipe's; runner scales
+
+
+def test_segformer_trains_for_real_with_cached_weights(tmp_path):
+    from ci.tiny_datasets import make_ade20k
+    make_ade20k(tmp_path / 'ade')
+    url = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b0_20220624-7e0fe6dd.pth'
+    weights = _place(tmp_path, url, _mit_b0())
+    work_dir, log_dir = tmp_path / 'work_dir', tmp_path / 'swanlog'
+    result = subprocess.run(
+        ['bash', str(ROOT / 'scripts' / 'train_segformer.sh'), '--cfg-options', 'train_cfg.max_iters=2',
+         'train_cfg.val_interval=2', 'train_dataloader.batch_size=1'],
+        capture_output=True, text=True, cwd=tmp_path, timeout=TIMEOUT,
+        env=_user_env(tmp_path, DATA_ROOT=str(tmp_path / 'ade'), WORK_DIR=str(work_dir), SWANLAB_LOG_DIR=str(log_dir)))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-6000:]
+    assert f'found {weights}' in out and f'load model from: {url}' in out
+    assert 'effective batch 1 process(es) x 1 = 1' in out
+    with LocalDashboard(str(log_dir)) as board:
+        assert check_experiment(board, 'segformer_mit-b0_8xb2-160k_ade20k-512x512', str(work_dir), ['mIoU'],
+                                ['mIoU'], 'EncoderDecoder', media=False) == []
+
+
+def test_resnet50_trains_then_a_later_test_names_its_training_at_the_checkpoint_iteration(tmp_path):
+    from ci.tiny_datasets import make_imagenet
+    make_imagenet(tmp_path / 'imagenet')
+    work_dir, log_dir = tmp_path / 'work_dir', tmp_path / 'swanlog'
+    env = _user_env(tmp_path, DATA_ROOT=str(tmp_path / 'imagenet'), WORK_DIR=str(work_dir),
+                    SWANLAB_LOG_DIR=str(log_dir))
+    loaders = [f'{loader}.batch_size=4' for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+    result = subprocess.run(['bash', str(ROOT / 'scripts' / 'train_resnet50_in1k.sh'), '--cfg-options',
+                             'train_cfg.max_epochs=1', *loaders], capture_output=True, text=True, cwd=tmp_path,
+                            env=env, timeout=TIMEOUT)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-6000:]
+    assert 'lr 0.1 is for a batch of 256, so this run trains with lr 0.0015625' in out
+    training_id = (work_dir / 'swanlab_run_id').read_text().strip()
+    config = ROOT / 'recipes/mmpretrain/resnet50_8xb32_in1k.py'
+    result = subprocess.run([sys.executable, '-m', 'swanlab_backend.test', str(config), str(work_dir / 'epoch_1.pth'),
+                             '--work-dir', str(work_dir), '--data-root', str(tmp_path / 'imagenet')],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=TIMEOUT)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    assert (work_dir / 'swanlab_run_id').read_text().strip() == training_id  # resume still finds the training
+    with LocalDashboard(str(log_dir)) as board:
+        trained = board.experiment('resnet50_8xb32_in1k')
+        tested = board.experiment('resnet50_8xb32_in1k-test')
+        assert board.scalar_series(trained, 'test/accuracy/top1').keys() == {4}
+        later = board.scalar_series(tested, 'test/accuracy/top1')
+        assert later.keys() == {4}, later  # the checkpoint's iteration, not 0
+        assert later[4] == board.scalar_series(trained, 'test/accuracy/top1')[4]
+        config = board.config(tested)
+        assert config['test.training_run_id'] == training_id
+        assert config['test.checkpoint'].endswith('epoch_1.pth')
