@@ -14,7 +14,7 @@ import os.path as osp
 import sys
 from typing import Iterator, Optional, Set
 
-FIX = 'remove it and set SWANLAB_API_KEY, or run `swanlab login`, instead'
+FIX = 'remove it and set SWANLAB_API_KEY or run `swanlab login` instead'
 
 
 def refuse_api_key_in_loading_config() -> None:

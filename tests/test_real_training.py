@@ -2,6 +2,7 @@
 with no network, auto-scaled lr, a test after training, and every wrong input stopped with its fix."""
 import inspect
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,7 +14,8 @@ import torch
 
 from ci.check_dashboard import check_experiment
 from ci.dashboard import LocalDashboard, free_port
-from conftest import ROOT
+from cloud_stub import CloudStub
+from conftest import ROOT, clean_env
 from swanlab_backend import pretrained
 
 TIMEOUT = 1500
@@ -97,7 +99,7 @@ def test_missing_weights_stop_with_url_cache_path_and_flag_through_the_proxy(mon
     assert 'https://download.pytorch.org/models/resnet50-0676ba61.pth' in message
     assert str(tmp_path / 'hub' / 'checkpoints' / 'resnet50-0676ba61.pth') in message
     assert f'through the proxy {proxy.url}' in message and '--no-pretrained' in message
-    assert proxy.requests == ['CONNECT download.pytorch.org:443 HTTP/1.1']  # the proxy was honoured
+    assert [r.rsplit(' ', 1)[0] for r in proxy.requests] == ['CONNECT download.pytorch.org:443']  # the proxy was used
 
 
 def test_train_stops_before_training_when_weights_cannot_be_had(tmp_path):
@@ -142,12 +144,12 @@ def test_auto_scale_lr_needs_a_base_batch_size(tmp_path):
     from mmengine.config import Config
 
     from swanlab_backend.train import set_lr_scaling
-    upstream = Config.fromfile(str(ROOT / 'recipes/mmseg/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py'))
-    set_lr_scaling(upstream, True, 1)
-    assert upstream.auto_scale_lr == dict(enable=True, base_batch_size=8)
-    del upstream['auto_scale_lr']
-    with pytest.raises(ValueError, match='auto_scale_lr.base_batch_size=N.*--no-auto-scale-lr'):
-        set_lr_scaling(upstream, True, 1)
+    cfg = Config.fromfile(str(ROOT / 'recipes/mmseg/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py'))
+    set_lr_scaling(cfg, True, 4)  # the recipe adds the base batch that mmseg's config leaves out
+    assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=8)
+    cfg.pop('auto_scale_lr')  # as upstream has it
+    with pytest.raises(ValueError, match=r'auto_scale_lr.base_batch_size=N\).*--no-auto-scale-lr'):
+        set_lr_scaling(cfg, True, 1)
 
 
 # ---- 6. hints ---------------------------------------------------------------------------------------------------
@@ -171,6 +173,30 @@ def test_every_dataset_hint_names_what_the_installed_packages_ship():
     assert 'download' in inspect.signature(CIFAR10).parameters
     assert '--dataset-name ade20k_2016' in datasets.DATASETS['ade20k'].hint
     assert 'ade20k_2016=[' in Path(datasets.tool_path('mmdet/tools/misc/download_dataset.py')).read_text()
+
+
+# ---- 7. the closing message ----------------------------------------------------------------------------------
+
+def test_closing_message_offline_names_the_sync_command(toy_run, tmp_path):
+    result = toy_run('closing-offline', '--length', 1, '--extra-init-kwargs', "{'mode': None}",
+                     env=clean_env(SWANLAB_MODE='offline'))
+    run_dir = re.search(r'the run finished \(success\); see it offline in (\S+); upload with: swanlab sync (\S+)',
+                        result.stdout)
+    assert run_dir and run_dir.group(1) == run_dir.group(2) and os.path.isdir(run_dir.group(1)), result.stdout[-3000:]
+
+
+def test_closing_message_for_a_swanlab_login_user_gives_the_run_url(toy_run, tmp_path):
+    with CloudStub() as cloud:
+        login = subprocess.run([str(Path(sys.executable).parent / 'swanlab'), 'login', '--api-key', 'stub-key-0123456789',
+                                '--host', cloud.url, '--local'], capture_output=True, text=True, cwd=tmp_path,
+                               env=clean_env(), timeout=120)
+        assert login.returncode == 0, login.stdout + login.stderr
+        assert 'SWANLAB_API_KEY' not in clean_env()
+        result = toy_run('closing-online', '--length', 1, '--extra-init-kwargs', "{'mode': None}", env=clean_env())
+        (cuid,) = [cuid for cuid, experiment in cloud.experiments.items() if experiment['name'] == 'closing-online']
+    url = re.search(r'the run finished \(success\); see it online at (\S+)', result.stdout)
+    assert url, result.stdout[-3000:]
+    assert url.group(1).startswith(cloud.url) and cuid in url.group(1)
 
 
 # ---- 9. API key in a config ---------------------------------------------------------------------------------------
