@@ -85,6 +85,9 @@ class CloudStub:
             (run + '/state', 'PUT', self._state),
             (r'/api/projects/[^/]+/[^/]+/series', 'POST', lambda body: (200, {})),
             (r'/api/house/metrics', 'POST', self._metrics),
+            # a reopened run (resume='allow') asks what it already holds; the SDK's steps are explicit here
+            (r'/api/house/metrics/summaries/[^/]+/([^/]+)', 'GET',
+             lambda body, cuid: (200, {'log': [], 'media': [], 'scalar': []})),
             (r'/api/house/experiments/([^/]+)/heartbeat', 'POST', lambda body, cuid: (200, {})),
             (r'/api/resources/presigned/put', 'POST', self._presign),
             (r'/upload/(.+)', 'PUT', lambda body, path: (200, {})),
@@ -103,12 +106,13 @@ class CloudStub:
         if cuid in self.experiments:
             return 200, self._public(cuid)
         cuid = cuid or f'run{next(self._ids)}'
-        self.experiments[cuid] = dict(name=body['name'], state='RUNNING', profile={},
+        self.experiments[cuid] = dict(name=body['name'], state='RUNNING', profile={}, createdAt=body.get('createdAt'),
                                       scalars=defaultdict(dict), media=defaultdict(dict), logs=[])
         return 201, self._public(cuid)
 
     def _public(self, cuid):
-        return {'cuid': cuid, 'name': self.experiments[cuid]['name'], 'slug': cuid}
+        experiment = self.experiments[cuid]
+        return {'cuid': cuid, 'name': experiment['name'], 'slug': cuid, 'createdAt': experiment['createdAt']}
 
     def _profile(self, body, cuid):
         self.experiments[cuid]['profile'].update(body)

@@ -199,6 +199,23 @@ def test_closing_message_for_a_swanlab_login_user_gives_the_run_url(toy_run, tmp
     assert url.group(1).startswith(cloud.url) and cuid in url.group(1)
 
 
+# ---- 4. a later test of a checkpoint, online --------------------------------------------------------------------
+
+def test_a_later_test_online_goes_into_the_training_experiment_at_the_checkpoint_iteration(toy_run, tmp_path):
+    work_dir = tmp_path / 'work_dir'
+    with CloudStub() as cloud:
+        env = clean_env(SWANLAB_API_KEY='stub-key-0123456789', SWANLAB_API_HOST=cloud.url, SWANLAB_WEB_HOST=cloud.url)
+        online = ('--extra-init-kwargs', f"{{'mode': None, 'log_dir': '{tmp_path / 'online'}'}}")
+        toy_run('tested-later', '--length', 2, '--no-test', *online, env=env, work_dir=work_dir)
+        training_id = (work_dir / 'swanlab_run_id').read_text().strip()
+        toy_run('tested-later', '--test-only', work_dir / 'epoch_1.pth', *online, env=env, work_dir=work_dir)
+        assert list(cloud.experiments) == [training_id], 'the test must reopen the training, not start a run'
+        experiment = cloud.experiments[training_id]
+        assert dict(experiment['scalars']['test/accuracy']).keys() == {4}  # epoch 1 ended at iteration 4
+        assert max(experiment['scalars']['train/loss']) == 8
+        assert cloud.unknown == []
+
+
 # ---- 9. API key in a config ---------------------------------------------------------------------------------------
 
 def test_mim_train_refuses_a_config_with_an_api_key_before_writing_anything(tmp_path):

@@ -142,6 +142,8 @@ def main():
     parser.add_argument('--upload-timeout', type=float, default=60.0)
     parser.add_argument('--resume', action='store_true')
     parser.add_argument('--no-test', action='store_true')
+    parser.add_argument('--test-only', metavar='CHECKPOINT',
+                        help="as tools/test.py does: load the checkpoint and run runner.test() alone")
     parser.add_argument('--script', action='store_true',
                         help='pass a Visualizer instance to Runner(...) instead of building from a config')
     parser.add_argument('--imports', default='swanlab_backend')
@@ -151,6 +153,8 @@ def main():
     args = parser.parse_args()
 
     cfg = build_config(args)
+    if args.test_only:
+        cfg['load_from'] = args.test_only
     if args.script:
         import swanlab_backend  # noqa: F401  (what custom_imports does for a config)
         visualizer = Visualizer(name='toy', vis_backends=cfg.pop('visualizer')['vis_backends'],
@@ -164,7 +168,8 @@ def main():
         path = os.path.join(args.work_dir, 'toy_config.py')
         Config(cfg).dump(path)
         runner = Runner.from_cfg(Config.fromfile(path))
-    runner.train()
+    if not args.test_only:
+        runner.train()
     if not args.no_test:
         runner.test()
     print('TOY_DONE', flush=True)
