@@ -135,7 +135,7 @@ def best_checkpoint(runner: Any) -> Optional[str]:
 
 def test_after_training(runner: Any) -> None:
     """Evaluates the best (else the final) weights on the test split, into the same experiment."""
-    if not all(runner.cfg.get(key) for key in ('test_dataloader', 'test_cfg', 'test_evaluator')):
+    if any(runner.cfg.get(key) is None for key in ('test_dataloader', 'test_cfg', 'test_evaluator')):
         _log('no test split in this config: skipping the test after training')
         return
     best = best_checkpoint(runner)

@@ -278,7 +278,7 @@ def test_segformer_trains_for_real_with_cached_weights(tmp_path):
     work_dir, log_dir = tmp_path / 'work_dir', tmp_path / 'swanlog'
     result = subprocess.run(
         ['bash', str(ROOT / 'scripts' / 'train_segformer.sh'), '--cfg-options', 'train_cfg.max_iters=2',
-         'train_cfg.val_interval=2', 'train_dataloader.batch_size=1'],
+         'train_cfg.val_interval=2', 'train_dataloader.batch_size=1', 'default_hooks.logger.interval=1'],
         capture_output=True, text=True, cwd=tmp_path, timeout=TIMEOUT,
         env=_user_env(tmp_path, DATA_ROOT=str(tmp_path / 'ade'), WORK_DIR=str(work_dir), SWANLAB_LOG_DIR=str(log_dir)))
     out = result.stdout + result.stderr
