@@ -1,10 +1,10 @@
 """Prove that a training run's data reached the SwanLab dashboard.
 
-    python ci/check_dashboard.py --log-dir work_dirs/smoke/swanlog \\
+    python -m ci.check_dashboard --log-dir work_dirs/smoke/swanlog \\
         --work-dir work_dirs/smoke/faster-rcnn --experiment faster-rcnn_r50_fpn_1x_coco \\
         --val-metric coco/bbox_mAP --test-metric coco/bbox_mAP
 
-    python ci/check_dashboard.py --cloud-project USER/openmmlab-recipes --work-dir ... --experiment ...
+    python -m ci.check_dashboard --cloud-project USER/openmmlab-recipes --work-dir ... --experiment ...
 
 Starts the real local dashboard (``swanlab watch`` on 127.0.0.1), or reads the
 SwanLab cloud through ``swanlab.Api`` with ``--cloud-project``, and checks,
@@ -29,10 +29,7 @@ import os
 import sys
 from typing import Dict, List, Tuple
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from ci.dashboard import CloudDashboard, LocalDashboard  # noqa: E402
+from ci.dashboard import CloudDashboard, LocalDashboard
 
 
 def mmengine_records(work_dir: str) -> Tuple[List[dict], List[dict], Dict[str, float]]:

@@ -21,8 +21,9 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional
 
+from swanlab_backend.run_links import RUN_ID_FILE
+
 STATUS = {1: 'finished', 0: 'running', -1: 'crashed'}
-RUN_ID_FILE = 'swanlab_run_id'  # where swanlab_backend.vis_backend keeps a training's run id
 
 
 def free_port() -> int:

@@ -1,7 +1,7 @@
 """Smoke-train every recipe on its tiny dataset, then check each one in the local dashboard.
 
-    python ci/run_smoke.py --out work_dirs/smoke            # all recipes
-    python ci/run_smoke.py --out work_dirs/smoke --only faster-rcnn_r50_fpn_1x_coco
+    python -m ci.run_smoke --out work_dirs/smoke            # all recipes
+    python -m ci.run_smoke --out work_dirs/smoke --only faster-rcnn_r50_fpn_1x_coco
 
 Prints one line per recipe (training time, dashboard verdict) and the total;
 exits 1 if any recipe failed to train or to reach the dashboard. The CPU and GPU
@@ -14,27 +14,33 @@ import sys
 import time
 from typing import List, Tuple
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from ci.check_dashboard import check_experiment
+from ci.dashboard import LocalDashboard
+from ci.smoke_matrix import SMOKE_CASES, SmokeCase
 
-from ci.check_dashboard import check_experiment  # noqa: E402
-from ci.dashboard import LocalDashboard  # noqa: E402
-from ci.smoke_matrix import SMOKE_CASES, SmokeCase  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def swanlab_free_env(**overrides: str) -> dict:
+    """This process's environment without any SwanLab setting (a user with no key: local mode), with the
+    repository on ``PYTHONPATH`` (``ci.*``, which smoke configs import), plus ``overrides``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_')}
+    env['PYTHONPATH'] = os.pathsep.join(p for p in (ROOT, env.get('PYTHONPATH', '')) if p)
+    env.update(PYTHONUNBUFFERED='1', **overrides)
+    return env
 
 
 def smoke_env(log_dir: str) -> dict:
     """Local mode into one shared log dir, whatever the caller's SwanLab settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_')}
-    env.update(SWANLAB_MODE='local', SWANLAB_LOG_DIR=log_dir, PYTHONUNBUFFERED='1')
-    return env
+    return swanlab_free_env(SWANLAB_MODE='local', SWANLAB_LOG_DIR=log_dir)
 
 
 def train_case(case: SmokeCase, data_root: str, work_dir: str, log_dir: str,
                timeout: float = 1200) -> Tuple[float, subprocess.CompletedProcess]:
-    """Runs ``ci/smoke_train.py`` for ``case``; returns (seconds, the finished process)."""
+    """Runs ``python -m ci.smoke_train`` for ``case``; returns (seconds, the finished process)."""
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, 'ci', 'smoke_train.py'), os.path.join(ROOT, case.config),
+        [sys.executable, '-m', 'ci.smoke_train', os.path.join(ROOT, case.config),
          '--data-root', os.path.join(data_root, case.dataset), '--work-dir', work_dir],
         capture_output=True, text=True, timeout=timeout, env=smoke_env(log_dir), cwd=ROOT)
     return time.monotonic() - started, result

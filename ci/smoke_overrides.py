@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 from swanlab_backend.config_tree import LOADERS, innermost_dataset, iter_dicts, set_data_root
 from swanlab_backend.pretrained import drop_pretrained
-from swanlab_backend.run_start import BACKEND_NAMES
+from swanlab_backend.validation import BACKEND_NAMES
 
 SCALED_KEYS = ('scale', 'img_scale', 'crop_size', 'size')
 DATASET_SWAPS = {'CIFAR10': 'TinyCIFAR10'}
@@ -76,7 +76,7 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
     cfg.default_hooks.logger.update(interval=1)
     cfg.randomness = dict(seed=1)
     _draw_every_image(cfg.default_hooks.get('visualization'))
-    cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['ci.tiny_datasets']
+    cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['swanlab_backend.stack_fixes', 'ci.tiny_datasets']
     _label_experiment(cfg, label)
     return cfg
 

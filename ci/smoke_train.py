@@ -1,6 +1,6 @@
 """Train, validate and test one recipe on a tiny generated dataset, tracked in SwanLab.
 
-    python ci/smoke_train.py recipes/mmdet/faster-rcnn_r50_fpn_1x_coco.py \\
+    python -m ci.smoke_train recipes/mmdet/faster-rcnn_r50_fpn_1x_coco.py \\
         --data-root data/tiny/coco --work-dir work_dirs/smoke/faster-rcnn
 
 The recipe file itself is loaded and only the documented override in
@@ -15,10 +15,8 @@ import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)  # `ci.*` modules, also for the config's custom_imports
-
-from ci.smoke_overrides import apply_smoke_overrides  # noqa: E402
+import swanlab_backend.stack_fixes  # noqa: F401  (this entry point runs on the pinned stack: see the module)
+from ci.smoke_overrides import apply_smoke_overrides
 
 
 def parse_args(argv=None):

@@ -39,7 +39,7 @@ Formats (``root`` is what the recipe's ``data_root`` names):
 Importing this module registers ``TinyCIFAR10`` in mmpretrain's ``DATASETS``,
 so a config can load it through ``custom_imports=dict(imports=['ci.tiny_datasets'])``.
 
-CLI: ``python ci/tiny_datasets.py {coco,cityscapes,ade20k,imagenet,cifar10,all} --out DIR [--seed N]``
+CLI: ``python -m ci.tiny_datasets {coco,cityscapes,ade20k,imagenet,cifar10,all} --out DIR [--seed N]``
 """
 import argparse
 import json

@@ -1,8 +1,10 @@
 """SwanLab experiment tracking for OpenMMLab: ``custom_imports=dict(imports=['swanlab_backend'])``.
 
 Importing this package registers ``SwanlabVisBackend`` (alias ``SwanLabVisBackend``) and
-``SwanlabHook`` in MMEngine's root registries and applies the runtime fixes in
-:mod:`swanlab_backend.compat`.
+``SwanlabHook`` in MMEngine's root registries, checks the config that imports it
+(:mod:`swanlab_backend.config_check`), and changes nothing else: the fixes this
+stack needs for resume and CPU-only distributed training are opt-in
+(:mod:`swanlab_backend.stack_fixes`).
 
 SwanLab ships its own ``swanlab.integration.mmengine`` that registers the same
 name. It is imported first here, so that importing both never fails with
@@ -10,10 +12,9 @@ name. It is imported first here, so that importing both never fails with
 package's class once it has been imported. SwanLab's stays reachable as
 ``type=swanlab.integration.mmengine.SwanlabVisBackend`` (the class itself).
 """
-from . import compat
-from .config_guard import refuse_api_key_in_loading_config
+from .config_check import check_config_being_loaded
 
-refuse_api_key_in_loading_config()  # before MMEngine logs the config that is importing this package
+check_config_being_loaded()  # before MMEngine logs the config that is importing this package
 
 try:  # register SwanLab's own class first; ours then takes the name over (see above)
     import swanlab.integration.mmengine  # noqa: F401
@@ -22,8 +23,6 @@ except ImportError:  # swanlab missing: SwanlabVisBackend raises a clear error w
 
 from .hook import SwanlabHook  # noqa: E402
 from .vis_backend import SwanlabVisBackend  # noqa: E402
-
-compat.apply()
 
 __version__ = '0.1.0'
 __all__ = ['SwanlabVisBackend', 'SwanlabHook', '__version__']

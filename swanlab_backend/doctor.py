@@ -8,6 +8,7 @@ a swanboard that SwanLab's local mode accepts. Exits 1 if any check fails.
 import argparse
 import subprocess
 import sys
+import warnings
 from typing import Callable, List, Tuple
 
 from .environment import device_summary, package_versions
@@ -54,8 +55,13 @@ def check_swanboard() -> str:
 
 
 def check_pkg_resources() -> str:
-    from .compat import check_pkg_resources as check
-    check()
+    try:
+        with warnings.catch_warnings():  # its own deprecation notice says nothing actionable here
+            warnings.simplefilter('ignore')
+            import pkg_resources  # noqa: F401
+    except ImportError as e:
+        raise ImportError("mmengine's `mmdet::`-style config lookup and openmim need pkg_resources, which "
+                          "setuptools>=82 removed: pip install 'setuptools>=77.0.3,<82'") from e
     return 'pkg_resources is available (mmdet:: config lookup, mim)'
 
 

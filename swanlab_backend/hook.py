@@ -20,6 +20,10 @@ class SwanlabHook(Hook):
 
     priority = 'LOWEST'
 
+    def before_run(self, runner) -> None:
+        for backend in _swanlab_backends(runner):
+            backend.link_runner(runner)
+
     def before_train(self, runner) -> None:
         self._start(runner, 'train')
 

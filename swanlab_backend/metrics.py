@@ -7,6 +7,7 @@ keys longer than 200 characters keep their first 191 and a ``~`` plus an 8-digit
 hash (so two long keys never merge). Each renamed key is reported once.
 """
 import hashlib
+import logging
 import math
 import numbers
 import re
@@ -49,7 +50,7 @@ class KeyMapper:
         if clean != str(key).strip(' ./'):
             print_log(f'SwanLab: metric key {key!r} is logged as {clean!r} '
                       '(characters the dashboard cannot show were replaced)',
-                      logger='current', level=30)
+                      logger='current', level=logging.WARNING)
         if section and not clean.startswith(section + '/'):
             clean = f'{section}/{clean}'
         self._cache[(section, key)] = clean
@@ -84,10 +85,12 @@ class ScalarConverter:
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            print_log(message, logger='current', level=30)
+            print_log(message, logger='current', level=logging.WARNING)
 
 
 def _as_number(value: Any) -> Optional[float]:
+    if isinstance(value, np.generic):  # np.bool_ is no numbers.Real; np.float32 and the ints are
+        value = value.item()
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, numbers.Real):

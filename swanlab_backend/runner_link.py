@@ -1,18 +1,22 @@
 """How the backend learns about the runner it serves.
 
 MMEngine gives a backend neither the runner nor the phase it is in: validation
-metrics arrive with ``step=epoch`` and test metrics never arrive. So the backend
-finds the runner that is building it (or calling it) on the call stack, and
-adds a :class:`~swanlab_backend.hook.SwanlabHook` to it once the runner has
-registered its own hooks. A ``SwanlabHook`` listed in ``custom_hooks`` is used
-as is.
+metrics arrive with ``step=epoch`` and test metrics never arrive. A
+:class:`~swanlab_backend.hook.SwanlabHook` tells it both. In order of preference:
+
+1. ``custom_hooks=[dict(type='SwanlabHook')]`` in the config: MMEngine registers
+   it, and it links the runner in ``before_run``.
+2. Otherwise the backend, when the runner builds it, finds that runner
+   (:func:`find_runner`, the one place that reads the call stack) and adds the
+   hook once the runner has registered its own (:func:`ensure_swanlab_hook`).
 """
 import sys
 from typing import Any, Optional, Tuple
 
 
-def find_runner_in_stack(max_depth: int = 30) -> Optional[Any]:
-    """Returns the nearest ``mmengine.runner.Runner`` among the callers' locals."""
+def find_runner(max_depth: int = 30) -> Optional[Any]:
+    """The ``mmengine.runner.Runner`` building or calling the backend: the nearest one among the
+    callers' locals. A last resort: MMEngine hands a backend no runner."""
     from mmengine.runner import Runner
     frame = sys._getframe(1)
     for _ in range(max_depth):
@@ -26,13 +30,15 @@ def find_runner_in_stack(max_depth: int = 30) -> Optional[Any]:
     return None
 
 
-def attach_hook_to_runner(runner: Any) -> None:
-    """Ensures ``runner`` has a ``SwanlabHook``, now or right after it registers its hooks."""
+def ensure_swanlab_hook(runner: Any) -> None:
+    """Makes sure ``runner`` has a ``SwanlabHook``: from its config, now, or right after it registers its hooks."""
+    custom_hooks = (getattr(runner, 'cfg', None) or {}).get('custom_hooks') or []
+    if any(isinstance(hook, dict) and hook.get('type') in ('SwanlabHook', _hook_class()) for hook in custom_hooks):
+        return
     if hasattr(runner, '_hooks'):
         _add_hook_once(runner)
         return
-    # Runner.__init__ builds the visualizer before it creates `_hooks`; join in
-    # right after its `register_hooks` call.
+    # Runner.__init__ builds the visualizer before it creates `_hooks`: join in right after `register_hooks`.
     register_hooks = runner.register_hooks
 
     def register_hooks_then_swanlab(*args, **kwargs):
@@ -42,10 +48,14 @@ def attach_hook_to_runner(runner: Any) -> None:
     runner.register_hooks = register_hooks_then_swanlab
 
 
-def _add_hook_once(runner: Any) -> None:
+def _hook_class():
     from .hook import SwanlabHook
-    if not any(isinstance(hook, SwanlabHook) for hook in runner._hooks):
-        runner.register_hook(SwanlabHook(), priority='LOWEST')
+    return SwanlabHook
+
+
+def _add_hook_once(runner: Any) -> None:
+    if not any(isinstance(hook, _hook_class()) for hook in runner._hooks):
+        runner.register_hook(_hook_class()(), priority='LOWEST')
 
 
 def training_progress(runner: Any) -> Tuple[int, int, bool]:

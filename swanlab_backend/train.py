@@ -15,6 +15,7 @@ before it starts:
 ``scripts/train.sh`` and ``scripts/dist_train.sh`` call this.
 """
 import argparse
+import logging
 import os
 import os.path as osp
 import sys
@@ -22,9 +23,10 @@ from typing import Any, Optional
 
 from mmengine.logging import print_log
 
+from . import stack_fixes  # noqa: F401  (this entry point runs on the pinned stack: see the module)
 from .config_tree import set_data_root
 from .pretrained import NO_PRETRAINED_FLAG, PretrainedUnavailable, check_pretrained, drop_pretrained
-from .run_start import validate_visualizer_config
+from .validation import validate_visualizer_config
 
 
 def parse_args(argv=None):
@@ -115,7 +117,8 @@ def build_config(args) -> Any:
     set_lr_scaling(cfg, args.auto_scale_lr, world_size(args.launcher))
     if not args.pretrained:
         for checkpoint in drop_pretrained(cfg.model):
-            _log(f'{NO_PRETRAINED_FLAG}: not loading {checkpoint}; training from scratch on purpose', level=30)
+            _log(f'{NO_PRETRAINED_FLAG}: not loading {checkpoint}; training from scratch on purpose',
+                 level=logging.WARNING)
     else:
         check_pretrained(cfg.model, log=_log)
     return cfg

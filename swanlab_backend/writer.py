@@ -4,6 +4,7 @@
 1333x800 image, all on the caller's thread. The training loop only pays for a
 queue put here; one FIFO worker keeps per-key step order intact.
 """
+import logging
 import queue
 import threading
 import time
@@ -12,6 +13,10 @@ from typing import Any, Callable, Optional
 from mmengine.logging import print_log
 
 _STOP = object()
+
+
+def _remaining(deadline: Optional[float]) -> Optional[float]:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 class BackgroundWriter:
@@ -30,16 +35,17 @@ class BackgroundWriter:
         self._thread.start()
 
     def submit(self, fn: Callable, *args: Any, **kwargs: Any) -> None:
+        """Queues ``fn(*args, **kwargs)``; waits while ``max_pending`` calls are queued (never drops)."""
         if self._thread.is_alive():
             self._queue.put((fn, args, kwargs))
 
     def flush(self, timeout: Optional[float] = None) -> bool:
-        """Waits until everything submitted so far has run; False on timeout."""
+        """Waits until everything submitted so far has run; False on timeout, also with a full queue."""
         if not self._thread.is_alive():
             return True
+        deadline = None if timeout is None else time.monotonic() + timeout
         done = threading.Event()
-        self.submit(done.set)
-        return done.wait(timeout)
+        return self._put(done.set, deadline) and done.wait(_remaining(deadline))
 
     def close(self, timeout: Optional[float] = None) -> bool:
         """Flushes, then stops the thread; False if it did not finish in time."""
@@ -47,10 +53,16 @@ class BackgroundWriter:
             return True
         deadline = None if timeout is None else time.monotonic() + timeout
         flushed = self.flush(timeout)
-        self._queue.put((_STOP, (), {}))
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        self._thread.join(remaining)
+        if self._put(_STOP, deadline):
+            self._thread.join(_remaining(deadline))
         return flushed and not self._thread.is_alive()
+
+    def _put(self, fn: Any, deadline: Optional[float]) -> bool:
+        try:
+            self._queue.put((fn, (), {}), timeout=_remaining(deadline))
+        except queue.Full:
+            return False
+        return True
 
     def _work(self) -> None:
         while True:
@@ -63,4 +75,4 @@ class BackgroundWriter:
                 if type(e) not in self._reported:  # once per kind, not once per step
                     self._reported.add(type(e))
                     print_log(f'SwanLab: a logging call failed and was dropped ({type(e).__name__}: {e}); '
-                              'further failures of this kind are not reported', logger='current', level=30)
+                              'further failures of this kind are not reported', logger='current', level=logging.WARNING)

@@ -1,17 +1,26 @@
-"""Shared fixtures: the real local SwanLab dashboard and the toy training process."""
-import os
+"""Fixtures: the real local SwanLab dashboard and the toy training process.
+
+Tests under ``tests/unit/`` run in-process in seconds (``pytest tests/unit``); every
+other test trains, starts a dashboard or runs a script, and is marked ``integration``
+(``pytest -m "not integration"`` leaves them out).
+"""
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from ci.dashboard import LocalDashboard
 
-from ci.dashboard import LocalDashboard  # noqa: E402
+from helpers import TOY_TRAIN, clean_env
 
-TOY_TRAIN = ROOT / 'tests' / 'toy_train.py'
+UNIT = Path(__file__).parent / 'unit'
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if UNIT not in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope='session')
@@ -25,14 +34,6 @@ def dashboard(swanlog):
     """``swanlab watch`` on 127.0.0.1; it reads the log dir on every request."""
     with LocalDashboard(str(swanlog)) as board:
         yield board
-
-
-def clean_env(**overrides) -> dict:
-    """The environment of a user without SwanLab credentials, so runs default to local mode."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_')}
-    env['PYTHONPATH'] = os.pathsep.join([str(ROOT), env.get('PYTHONPATH', '')])
-    env.update(overrides)
-    return env
 
 
 @pytest.fixture
@@ -51,13 +52,3 @@ def toy_run(tmp_path, swanlog):
             f'exit code {result.returncode}, expected {expect}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}')
         return result
     return run
-
-
-def printed_metric(output: str, phase: str, key: str) -> list:
-    """The values of ``key`` in MMEngine's ``Epoch(phase)``/``Iter(phase)`` summary lines."""
-    import re
-    values = []
-    for line in output.splitlines():
-        if re.search(rf'(Epoch|Iter)\({phase}\)', line) and f'{key}:' in line:
-            values.append(float(re.search(rf'{re.escape(key)}: ([-\d.e+]+)', line).group(1)))
-    return values

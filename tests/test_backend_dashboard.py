@@ -1,9 +1,12 @@
 """SwanlabVisBackend end to end: real Runner in a real process, checked through the real local dashboard."""
 import io
+import re
 
+import mmengine
+import pytest
 from PIL import Image
 
-from conftest import printed_metric
+from helpers import printed_metric
 
 ITERS_PER_EPOCH = 4  # ToyData(16) / batch 4
 
@@ -37,7 +40,7 @@ def test_epoch_based_config_run_reaches_the_dashboard(toy_run, dashboard):
     config = dashboard.config(exp)
     assert config['train_cfg.max_epochs'] == 2
     assert config['model.type'] == 'ToyClassifier'
-    assert config['env.mmengine'] == '0.10.7'
+    assert config['env.mmengine'] == mmengine.__version__
     assert config['env.device'].startswith(('cpu', 'cuda'))
     text = dashboard.media(exp, 'config/config_text')
     assert 'max_epochs=2' in text[0]['files'][0]
@@ -133,3 +136,16 @@ def test_unknown_init_kwargs_fail_before_training_naming_the_key(toy_run):
     result = toy_run('bad-kwargs', '--extra-init-kwargs', "{'projcet': 'x'}", expect=1)
     assert "unknown init_kwargs key 'projcet'" in result.stderr
     assert 'Epoch(train)' not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('how', ['--hook-in-config', '--script'])
+def test_the_runner_is_found_from_each_entry(toy_run, dashboard, how):
+    """A hook listed in the config (MMEngine's way) or a Visualizer built before its Runner: the same phases."""
+    result = toy_run(f'entry{how}', how)
+    out = result.stdout + result.stderr
+    if how == '--hook-in-config':  # MMEngine's table of hooks, printed when the runner is built
+        before_train = re.search(r'^before_train:\n(.*?)^ -{20} ', out, re.MULTILINE | re.DOTALL).group(1)
+        assert before_train.count('SwanlabHook') == 1, f'one SwanlabHook in the runner, found:\n{before_train}'
+    exp = dashboard.experiment(f'entry{how}')
+    assert dashboard.scalar_series(exp, 'val/accuracy') == dict(zip((4, 8), printed_metric(out, 'val', 'accuracy')))
+    assert dashboard.scalar_series(exp, 'test/accuracy') == {8: printed_metric(out, 'test', 'accuracy')[0]}

@@ -11,7 +11,8 @@ import pytest
 from ci.check_dashboard import check_experiment
 from ci.dashboard import LocalDashboard
 from ci.run_smoke import smoke_env
-from conftest import ROOT
+
+from helpers import ROOT
 
 RECIPES = sorted(glob.glob(str(ROOT / 'recipes' / 'mm*' / '*.py')))
 VISUALIZERS = {'mmdet': 'DetLocalVisualizer', 'mmseg': 'SegLocalVisualizer', 'mmpretrain': 'UniversalVisualizer'}

@@ -8,8 +8,10 @@ import pytest
 from ci.dashboard import LocalDashboard, free_port
 from ci.run_smoke import check_case, smoke_env
 from ci.smoke_matrix import SMOKE_CASES
-from conftest import ROOT, TOY_TRAIN, clean_env
 
+from helpers import ROOT, TOY_TRAIN, clean_env
+
+CIFAR = SMOKE_CASES[-1]
 FASTER_RCNN = SMOKE_CASES[0]
 JOB_TIMEOUT = 600
 
@@ -20,7 +22,7 @@ def _torchrun(*args, nnodes=1, node_rank=0, nproc=2, port):
 
 
 def _smoke_args(data_root, work_dir):
-    return [ROOT / 'ci' / 'smoke_train.py', ROOT / FASTER_RCNN.config, '--data-root', data_root / 'coco',
+    return ['-m', 'ci.smoke_train', ROOT / FASTER_RCNN.config, '--data-root', data_root / 'coco',
             '--work-dir', work_dir, '--launcher', 'pytorch']
 
 
@@ -74,3 +76,59 @@ def test_a_crashing_rank_ends_the_job_and_marks_the_experiment_crashed(tmp_path)
         experiment = board.experiment('rank-crash')
         assert board.wait_status(experiment) == 'crashed'
         assert sorted(board.scalar_series(experiment, 'train/loss')) == [1, 2]
+
+
+SRUN = """#!/usr/bin/env bash
+# Stand-in for Slurm's srun on one machine: runs the command once per task with the variables srun sets.
+echo "srun $*" >> "$SRUN_LOG"
+ntasks=1
+while [[ "$1" == -* ]]; do
+  case "$1" in
+    --ntasks=*) ntasks="${1#--ntasks=}" ;;
+    -p|--partition) shift ;;
+  esac
+  shift
+done
+pids=()
+for ((rank = 0; rank < ntasks; rank++)); do
+  SLURM_PROCID=$rank SLURM_LOCALID=$rank SLURM_NTASKS=$ntasks SLURM_NODELIST=stub-node "$@" &
+  pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+exit $status
+"""
+SCONTROL = """#!/usr/bin/env bash
+# Stand-in for `scontrol show hostname NODELIST`: this machine.
+echo 127.0.0.1
+"""
+
+
+def test_slurm_train_sh_runs_two_tasks_into_one_experiment(tmp_path):
+    from ci.tiny_datasets import make_cifar10
+    make_cifar10(tmp_path / 'cifar10')
+    config, work_dir, log_dir = tmp_path / f'{CIFAR.name}.py', tmp_path / 'work_dir', tmp_path / 'swanlog'
+    subprocess.run([sys.executable, '-m', 'ci.smoke_train', str(ROOT / CIFAR.config), '--data-root',
+                    str(tmp_path / 'cifar10'), '--work-dir', str(work_dir), '--dump', str(config)],
+                   check=True, capture_output=True, env=smoke_env(str(log_dir)), timeout=JOB_TIMEOUT)
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    for name, text in (('srun', SRUN), ('scontrol', SCONTROL)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env = smoke_env(str(log_dir))
+    env.update(PATH=f'{bin_dir}:{env["PATH"]}', GPUS='2', MASTER_PORT=str(free_port()),
+               SRUN_LOG=str(tmp_path / 'srun.log'))
+    result = subprocess.run(['bash', str(ROOT / 'scripts' / 'slurm_train.sh'), 'gpu-partition', 'cifar-job',
+                             str(config), '--work-dir', str(work_dir)], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=JOB_TIMEOUT)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    srun = (tmp_path / 'srun.log').read_text()
+    assert '-p gpu-partition --job-name=cifar-job --gres=gpu:2 --ntasks=2' in srun
+    assert '--launcher slurm' in srun
+    assert 'Distributed launcher: slurm' in output and 'GPU number: 2' in output
+    assert 'effective batch 2 process(es) x 2 = 4' in output  # auto_scale_lr saw both tasks
+    with LocalDashboard(str(log_dir)) as board:
+        assert [e['name'] for e in board.experiments()] == [CIFAR.name]
+        assert check_case(board, CIFAR, str(work_dir)) == []

@@ -6,10 +6,11 @@ import sys
 import pytest
 
 from ci.check_dashboard import check_experiment
-from ci.dashboard import LocalDashboard
+from ci.dashboard import LocalDashboard, free_port
 from ci.run_smoke import smoke_env
 from ci.smoke_matrix import SMOKE_CASES
-from conftest import ROOT
+
+from helpers import ROOT, clean_env
 
 CIFAR = SMOKE_CASES[-1]  # the quickest recipe
 TIMEOUT = 900
@@ -22,7 +23,7 @@ def cifar_config(tmp_path_factory):
     root = tmp_path_factory.mktemp('entry')
     make_cifar10(root / 'cifar10')
     config = root / f'{CIFAR.name}.py'
-    subprocess.run([sys.executable, str(ROOT / 'ci' / 'smoke_train.py'), str(ROOT / CIFAR.config), '--data-root',
+    subprocess.run([sys.executable, '-m', 'ci.smoke_train', str(ROOT / CIFAR.config), '--data-root',
                     str(root / 'cifar10'), '--work-dir', str(root / 'unused'), '--dump', str(config)],
                    check=True, capture_output=True, env=smoke_env(str(root / 'unused')), timeout=TIMEOUT)
     return config
@@ -30,7 +31,6 @@ def cifar_config(tmp_path_factory):
 
 def _run(command, log_dir, cwd):
     env = smoke_env(str(log_dir))
-    env['PYTHONPATH'] = str(ROOT)  # the smoke config imports ci.tiny_datasets
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=TIMEOUT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return result
@@ -57,9 +57,28 @@ def test_mim_train_runs_a_recipe_with_tracking(cifar_config, tmp_path):
     _assert_trained_and_tracked(tmp_path / 'swanlog', work_dir)
 
 
+def test_mim_train_with_the_pytorch_launcher_makes_one_experiment_of_two_processes(cifar_config, tmp_path):
+    work_dir = tmp_path / 'work_dir'
+    mim = os.path.join(os.path.dirname(sys.executable), 'mim')
+    result = _run([mim, 'train', 'mmpretrain', str(cifar_config), '--work-dir', str(work_dir), '--gpus', '2',
+                   '--launcher', 'pytorch', '--port', str(free_port())], tmp_path / 'swanlog', tmp_path)
+    output = result.stdout + result.stderr
+    assert 'Distributed training: True' in output and 'GPU number: 2' in output  # MMEngine's report: 2 processes
+    assert output.count('no CUDA device: distributed training uses gloo') == 2  # the opt-in fix, once per rank
+    _assert_trained_and_tracked(tmp_path / 'swanlog', work_dir)
+
+
+def test_the_task_packages_own_tools_train_py_trains_with_tracking(cifar_config, tmp_path):
+    import mmpretrain
+    work_dir = tmp_path / 'work_dir'
+    train_py = os.path.join(os.path.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
+    _run([sys.executable, train_py, str(cifar_config), '--work-dir', str(work_dir)], tmp_path / 'swanlog', tmp_path)
+    _assert_trained_and_tracked(tmp_path / 'swanlog', work_dir)
+
+
 def test_main_script_explains_the_missing_dataset_and_runs_the_demo(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_') and k != 'DATA_ROOT'}
-    env.update(WORK_DIR=str(tmp_path / 'demo'))
+    env = clean_env(WORK_DIR=str(tmp_path / 'demo'))
+    env.pop('DATA_ROOT', None)
     result = subprocess.run(['bash', str(ROOT / 'scripts' / 'train_faster_rcnn.sh')], capture_output=True,
                             text=True, env=env, cwd=tmp_path, timeout=TIMEOUT)
     out = result.stdout
@@ -106,7 +125,7 @@ def test_swanlab_guide_config_works_as_written(tmp_path):
     config = tmp_path / 'faster-rcnn_r50_fpn_1x_coco.py'
     config.write_text("_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'\n" + GUIDE_SNIPPET)
     work_dir = tmp_path / 'work_dir'
-    _run([sys.executable, str(ROOT / 'ci' / 'smoke_train.py'), str(config), '--data-root', str(tmp_path / 'coco'),
+    _run([sys.executable, '-m', 'ci.smoke_train', str(config), '--data-root', str(tmp_path / 'coco'),
           '--work-dir', str(work_dir)], tmp_path / 'swanlog', tmp_path)
     with LocalDashboard(str(tmp_path / 'swanlog')) as board:
         case = SMOKE_CASES[0]

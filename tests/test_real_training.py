@@ -3,10 +3,8 @@ with no network, auto-scaled lr, a test after training, and every wrong input st
 import inspect
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,9 +12,9 @@ import torch
 
 from ci.check_dashboard import check_experiment
 from ci.dashboard import LocalDashboard, free_port
+
 from cloud_stub import CloudStub
-from conftest import ROOT, clean_env
-from swanlab_backend import pretrained
+from helpers import ROOT, clean_env
 
 TIMEOUT = 1500
 DATASETS = ROOT / 'scripts' / 'lib' / 'datasets.py'
@@ -25,10 +23,9 @@ DATASETS = ROOT / 'scripts' / 'lib' / 'datasets.py'
 def _user_env(tmp_path, **extra):
     """A user without SwanLab credentials, a torch cache of their own, and no network: any download
     goes to a proxy on a closed loopback port (refused at once)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('SWANLAB_', 'HTTP', 'NO_PROXY'))}
+    env = {k: v for k, v in clean_env().items() if not k.upper().startswith(('HTTP', 'NO_PROXY'))}
     env.update(TORCH_HOME=str(tmp_path / 'torch'), HTTPS_PROXY=f'http://127.0.0.1:{free_port()}',
-               HTTP_PROXY=f'http://127.0.0.1:{free_port()}', PYTHONUNBUFFERED='1')
-    env.update(extra)
+               HTTP_PROXY=f'http://127.0.0.1:{free_port()}', **extra)
     return env
 
 
@@ -38,68 +35,6 @@ def _place(tmp_path, url, state_dict):
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state_dict, path)
     return path
-
-
-class RecordingProxy:
-    """An HTTP proxy on 127.0.0.1 that records each request line and refuses to connect anywhere."""
-
-    def __init__(self):
-        self.requests = []
-        self._server = socket.create_server(('127.0.0.1', 0))
-        self.url = f'http://127.0.0.1:{self._server.getsockname()[1]}'
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                connection, _ = self._server.accept()
-            except OSError:
-                return
-            with connection:
-                self.requests.append(connection.recv(4096).split(b'\r\n', 1)[0].decode())
-                connection.sendall(b'HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n')
-
-    def close(self):
-        self._server.close()
-
-
-# ---- 1. pretrained weights ------------------------------------------------------------------------------------
-
-def test_pretrained_names_resolve_to_the_files_mmengine_caches(monkeypatch, tmp_path):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
-    checkpoint = pretrained.resolve('torchvision://resnet50')
-    assert checkpoint.url.endswith('/resnet50-0676ba61.pth')
-    assert checkpoint.path == str(tmp_path / 'hub' / 'checkpoints' / 'resnet50-0676ba61.pth')
-    assert pretrained.resolve('open-mmlab://resnet50_v1c').path.endswith('/resnet50_v1c-2cccc1ad.pth')
-
-
-def test_cached_weights_are_used_without_network(monkeypatch, tmp_path):
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
-    monkeypatch.setenv('HTTPS_PROXY', f'http://127.0.0.1:{free_port()}')
-    cached = tmp_path / 'hub' / 'checkpoints' / 'resnet50_v1c-2cccc1ad.pth'
-    cached.parent.mkdir(parents=True)
-    cached.write_bytes(b'weights')
-    said = []
-    found = pretrained.check_pretrained({'pretrained': 'open-mmlab://resnet50_v1c'}, log=said.append)
-    assert [c.path for c in found] == [str(cached)]
-    assert said == [f'Pretrained weights open-mmlab://resnet50_v1c: found {cached}']
-
-
-def test_missing_weights_stop_with_url_cache_path_and_flag_through_the_proxy(monkeypatch, tmp_path):
-    proxy = RecordingProxy()
-    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
-    monkeypatch.setenv('HTTPS_PROXY', proxy.url)
-    model = {'backbone': {'init_cfg': {'type': 'Pretrained', 'checkpoint': 'torchvision://resnet50'}}}
-    try:
-        with pytest.raises(pretrained.PretrainedUnavailable) as error:
-            pretrained.check_pretrained(model, log=print)
-    finally:
-        proxy.close()
-    message = str(error.value)
-    assert 'https://download.pytorch.org/models/resnet50-0676ba61.pth' in message
-    assert str(tmp_path / 'hub' / 'checkpoints' / 'resnet50-0676ba61.pth') in message
-    assert f'through the proxy {proxy.url}' in message and '--no-pretrained' in message
-    assert [r.rsplit(' ', 1)[0] for r in proxy.requests] == ['CONNECT download.pytorch.org:443']  # the proxy was used
 
 
 def test_train_stops_before_training_when_weights_cannot_be_had(tmp_path):
@@ -187,9 +122,9 @@ def test_closing_message_offline_names_the_sync_command(toy_run, tmp_path):
 
 def test_closing_message_for_a_swanlab_login_user_gives_the_run_url(toy_run, tmp_path):
     with CloudStub() as cloud:
-        login = subprocess.run([str(Path(sys.executable).parent / 'swanlab'), 'login', '--api-key', 'stub-key-0123456789',
-                                '--host', cloud.url, '--local'], capture_output=True, text=True, cwd=tmp_path,
-                               env=clean_env(), timeout=120)
+        swanlab = str(Path(sys.executable).parent / 'swanlab')
+        login = subprocess.run([swanlab, 'login', '--api-key', 'stub-key-0123456789', '--host', cloud.url, '--local'],
+                               capture_output=True, text=True, cwd=tmp_path, env=clean_env(), timeout=120)
         assert login.returncode == 0, login.stdout + login.stderr
         assert 'SWANLAB_API_KEY' not in clean_env()
         result = toy_run('closing-online', '--length', 1, '--extra-init-kwargs', "{'mode': None}", env=clean_env())

@@ -4,8 +4,11 @@ import sys
 
 import pytest
 from mmengine.config import Config
+from mmengine.registry import VISUALIZERS, init_default_scope
 
-from conftest import ROOT, clean_env
+from swanlab_backend import SwanlabVisBackend
+
+from helpers import ROOT, clean_env
 
 
 def _python(code, cwd, env=None):
@@ -20,8 +23,9 @@ def test_package_imports_from_any_folder(tmp_path):
 
 
 def test_import_registers_the_backend_and_hook():
-    import swanlab_backend
     from mmengine.registry import HOOKS, VISBACKENDS
+
+    import swanlab_backend
     assert VISBACKENDS.get('SwanlabVisBackend') is swanlab_backend.SwanlabVisBackend
     assert VISBACKENDS.get('SwanLabVisBackend') is swanlab_backend.SwanlabVisBackend
     assert HOOKS.get('SwanlabHook') is swanlab_backend.SwanlabHook
@@ -51,5 +55,33 @@ def test_configs_inherit_installed_task_package_bases(tmp_path, base, model_type
                      "visualizer = dict(vis_backends=[dict(type='SwanlabVisBackend')])\n")
     cfg = Config.fromfile(str(child))
     assert cfg.model.type == model_type
-    assert cfg.visualizer.vis_backends == [dict(type='SwanlabVisBackend')]
-    assert cfg.visualizer.type.endswith('Visualizer')  # the task's own visualizer type is kept
+    init_default_scope(cfg.default_scope)
+    visualizer = VISUALIZERS.build(dict(cfg.visualizer, name=f'inherit-{model_type}', save_dir=str(tmp_path)))
+    assert type(visualizer).__name__ == {'FasterRCNN': 'DetLocalVisualizer', 'EncoderDecoder': 'SegLocalVisualizer',
+                                         'ImageClassifier': 'UniversalVisualizer'}[model_type]  # the task's own
+    assert [type(b) for b in visualizer._vis_backends.values()] == [SwanlabVisBackend]
+
+
+# What `import swanlab_backend` may change in MMEngine and torch: nothing but its registrations.
+UNTOUCHED = '''
+import torch
+from mmengine.dist import utils as dist_utils
+from mmengine.registry import Registry
+from mmengine.runner import Runner, checkpoint
+before = (checkpoint.torch, dist_utils._init_dist_pytorch, dist_utils._init_dist_slurm, Runner.wrap_model,
+          Runner.resume, Registry.get, torch.load)
+import swanlab_backend
+after = (checkpoint.torch, dist_utils._init_dist_pytorch, dist_utils._init_dist_slurm, Runner.wrap_model,
+         Runner.resume, Registry.get, torch.load)
+print('UNTOUCHED' if before == after else f'CHANGED {[a for a, b in zip(after, before) if a != b]}')
+import swanlab_backend.stack_fixes
+print('FIXED', checkpoint.torch is not torch, Runner.resume is not before[4])
+'''
+
+
+def test_importing_the_package_patches_nothing_and_the_stack_fixes_are_opt_in(tmp_path):
+    result = _python(UNTOUCHED, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert 'UNTOUCHED' in result.stdout, result.stdout
+    assert 'FIXED True True' in result.stdout  # torch 2.14 + mmengine 0.10.7 need the resume fix
+    assert 'swanlab_backend.stack_fixes' not in result.stdout  # nothing acted yet: nothing said

@@ -10,8 +10,19 @@ from mmengine import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
 
-from ci.tiny_datasets import (ADE20K_IDS, CITYSCAPES_TRAIN_IDS, CLASS_COLOURS, IMAGENET_WNIDS, SCENE, make_ade20k,
-                              make_all, make_cifar10, make_cityscapes, make_coco, make_imagenet)
+from ci.tiny_datasets import (
+    ADE20K_IDS,
+    CITYSCAPES_TRAIN_IDS,
+    CLASS_COLOURS,
+    IMAGENET_WNIDS,
+    SCENE,
+    make_ade20k,
+    make_all,
+    make_cifar10,
+    make_cityscapes,
+    make_coco,
+    make_imagenet,
+)
 
 
 def build(scope, config, split, root, **overrides):

@@ -113,7 +113,7 @@ def build_config(args):
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=dict(type='CheckpointHook', interval=args.checkpoint_interval,
                                            by_epoch=args.loop == 'epoch')),
-        custom_hooks=[dict(type='StripesImageHook')],
+        custom_hooks=[dict(type='StripesImageHook')] + ([dict(type='SwanlabHook')] if args.hook_in_config else []),
         log_processor=dict(by_epoch=args.loop == 'epoch'),
         custom_imports=dict(imports=args.imports.split(','), allow_failed_imports=False),
         visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend'), backend]),
@@ -146,7 +146,9 @@ def main():
                         help="as tools/test.py does: load the checkpoint and run runner.test() alone")
     parser.add_argument('--script', action='store_true',
                         help='pass a Visualizer instance to Runner(...) instead of building from a config')
-    parser.add_argument('--imports', default='swanlab_backend')
+    parser.add_argument('--hook-in-config', action='store_true',
+                        help="list SwanlabHook in custom_hooks (MMEngine's way) instead of the backend adding it")
+    parser.add_argument('--imports', default='swanlab_backend,swanlab_backend.stack_fixes')
     parser.add_argument('--backend-type', default='SwanlabVisBackend')
     parser.add_argument('--extra-init-kwargs', default='{}')
     parser.add_argument('--secret-token', default='')

@@ -1,0 +1,45 @@
+"""What the tests share besides fixtures: paths, the SwanLab-free environment, reading MMEngine's log."""
+import re
+from pathlib import Path
+
+from ci.run_smoke import swanlab_free_env
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY_TRAIN = ROOT / 'tests' / 'toy_train.py'
+
+
+def clean_env(**overrides) -> dict:
+    """The environment of a user without SwanLab credentials, so runs default to local mode."""
+    return swanlab_free_env(**overrides)
+
+
+def printed_metric(output: str, phase: str, key: str) -> list:
+    """The values of ``key`` in MMEngine's ``Epoch(phase)``/``Iter(phase)`` summary lines."""
+    values = []
+    for line in output.splitlines():
+        if re.search(rf'(Epoch|Iter)\({phase}\)', line) and f'{key}:' in line:
+            values.append(float(re.search(rf'{re.escape(key)}: ([-\d.e+]+)', line).group(1)))
+    return values
+
+
+def recorded_runs(log_dir) -> dict:
+    """``{experiment name: final state}`` from each run's own record (``run-*/run-*.swanlab``), which keeps
+    what the local dashboard cannot show: an aborted run (it shows ``crashed``), or ``RUNNING``."""
+    from swanlab.proto.swanlab.record.v1.record_pb2 import Record
+    from swanlab.proto.swanlab.run.v1 import run_pb2
+    from swanlab.sdk.internal.core_python.store import DataStoreReader
+    runs = {}
+    for path in sorted(Path(log_dir).glob('run-*/run-*.swanlab')):
+        reader, name, state = DataStoreReader(), None, 'RUNNING'
+        reader.open(path)
+        try:
+            while (data := reader.scan()) is not None:
+                record = Record.FromString(data)
+                if record.HasField('start'):
+                    name = record.start.name
+                elif record.HasField('finish'):
+                    state = run_pb2.RunState.Name(record.finish.state).replace('RUN_STATE_', '')
+        finally:
+            reader.close()
+        runs[name] = state
+    return runs
