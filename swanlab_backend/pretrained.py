@@ -93,8 +93,8 @@ def download_problem(url: str, timeout: float = PROBE_TIMEOUT_S) -> Optional[str
     """Why ``url`` cannot be downloaded now, or None. Goes through the proxy that urllib (and so
     torch's downloader) takes from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``."""
     request = urllib.request.Request(url, headers={'Range': 'bytes=0-0'})  # one byte, not 100 MB
-    try:
-        with urllib.request.urlopen(request, timeout=timeout):
+    try:  # an opener of its own: urlopen's global one keeps the proxy settings of its first use
+        with urllib.request.build_opener().open(request, timeout=timeout):
             return None
     except urllib.error.HTTPError as e:
         return f'the server answered HTTP {e.code}'
