@@ -9,6 +9,8 @@ from typing import Iterator, Optional
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from .run_links import is_test_only
+
 
 @HOOKS.register_module(force=True)
 class SwanlabHook(Hook):
@@ -37,9 +39,18 @@ class SwanlabHook(Hook):
         for backend in _swanlab_backends(runner):
             backend.note_checkpoint(checkpoint.get('meta') or {})
 
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        for backend in _swanlab_backends(runner):  # CheckpointHook (VERY_LOW) has saved by now
+            backend.saved_checkpoints(runner.iter + 1, runner.epoch)
+
+    def after_train_epoch(self, runner) -> None:
+        for backend in _swanlab_backends(runner):
+            backend.saved_checkpoints(runner.iter, runner.epoch)
+
     def after_train(self, runner) -> None:
         # LoggerHook closes the visualizer right after this; a following test() must still be logged.
         for backend in _swanlab_backends(runner):
+            backend.training_ended()
             backend.keep_open_for_next_phase()
 
     def before_val_epoch(self, runner) -> None:
@@ -47,6 +58,10 @@ class SwanlabHook(Hook):
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         self._set_section(runner, 'train')
+        if not is_test_only(runner):
+            for backend in _swanlab_backends(runner):  # during training: best values, a best checkpoint
+                backend.validated(metrics or {}, runner.iter)
+                backend.saved_checkpoints(runner.iter, runner.epoch)
 
     def before_test_epoch(self, runner) -> None:
         self._set_section(runner, 'test')
@@ -55,6 +70,7 @@ class SwanlabHook(Hook):
         # MMEngine's LoggerHook writes test metrics to a JSON file only.
         for backend in _swanlab_backends(runner):
             backend.log_metrics('test', metrics or {})
+            backend.tested(metrics or {})
         self._set_section(runner, 'train')
 
     def _start(self, runner, phase: str) -> None:

@@ -9,11 +9,14 @@ project's entry points (``python -m swanlab_backend.train``/``.test``, the
     custom_imports = dict(imports=['swanlab_backend', 'swanlab_backend.stack_fixes'])
 
 - **Resume on torch >= 2.6** (mmengine <= 0.10.7): ``torch.load`` defaults to
-  ``weights_only=True``, and a resume checkpoint holds ``HistoryBuffer`` objects
-  and numpy values, so ``--resume`` fails. What this trusts, precisely: the one
-  file that ``Runner.resume`` is loading (``--resume``/``resume=True``: the
-  training state the user asked to continue), during that call. ``load_from=``,
-  pretrained weights and every other ``torch.load`` keep torch's safe default.
+  ``weights_only=True``, and MMEngine's checkpoints hold ``HistoryBuffer`` objects
+  and numpy values, so ``--resume`` (and testing a checkpoint of the run) fails.
+  What this trusts, precisely: a checkpoint file inside the runner's own
+  ``work_dir``, while ``Runner.resume`` or ``Runner.load_checkpoint`` loads it
+  (the run's own training state: ``--resume``, the test of its best checkpoint,
+  ``swanlab_backend.test`` of one of its checkpoints). Files elsewhere
+  (``load_from=`` a download, pretrained weights) and every other ``torch.load``
+  keep torch's safe default.
 - **Distributed training without CUDA** (CI's CPU runners, gloo): mmengine 0.10.7
   calls ``torch.cuda.set_device`` when it starts the process group (torchrun's
   ``pytorch`` launcher and ``slurm``), builds DDP
@@ -28,6 +31,7 @@ import os
 import os.path as osp
 import subprocess
 import types
+from typing import Callable
 
 from mmengine.logging import print_log
 from mmengine.utils import digit_version
@@ -36,7 +40,7 @@ from mmengine.utils import digit_version
 LAST_MMENGINE_WITHOUT_SAFE_RESUME = '0.10.7'
 LAST_MMENGINE_WITHOUT_CPU_DDP = '0.10.7'
 
-_resuming = contextvars.ContextVar('swanlab_backend_resuming', default=None)
+_trusted = contextvars.ContextVar('swanlab_backend_trusted_checkpoint', default=None)
 _said = set()
 
 
@@ -51,46 +55,51 @@ def _mmengine_at_most(version: str) -> bool:
     return digit_version(mmengine.__version__) <= digit_version(version)
 
 
-class _TorchTrustingTheResumedFile(types.ModuleType):
-    """``torch`` as ``mmengine.runner.checkpoint`` sees it: ``load`` trusts only the file being resumed."""
+class _TorchTrustingTheRunsOwnFile(types.ModuleType):
+    """``torch`` as ``mmengine.runner.checkpoint`` sees it: ``load`` trusts only the file being loaded from
+    the runner's own work dir."""
 
     def __init__(self, torch_module):
         super().__init__('torch')
         self._torch = torch_module
 
     def load(self, f, *args, **kwargs):
-        resumed = _resuming.get()
-        if resumed and isinstance(f, (str, os.PathLike)) and osp.abspath(f) == resumed:
+        trusted = _trusted.get()
+        if trusted and isinstance(f, (str, os.PathLike)) and osp.abspath(f) == trusted:
             kwargs.setdefault('weights_only', False)
-            _say_once('resume', f'loading the resumed checkpoint {f} with weights_only=False (torch >= 2.6 '
-                                'refuses its HistoryBuffer; only this file is trusted)')
+            _say_once('resume', f'loading {f}, a checkpoint of this run\'s work dir, with weights_only=False '
+                                '(torch >= 2.6 refuses its HistoryBuffer; only such files are trusted)')
         return self._torch.load(f, *args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self._torch, name)
 
 
-def trust_the_resumed_checkpoint() -> bool:
+def _trusting_the_work_dir(load: Callable) -> Callable:
+    @functools.wraps(load)
+    def load_trusting_the_work_dir(self, filename, *args, **kwargs):
+        path, work_dir = osp.abspath(str(filename)), osp.abspath(str(self.work_dir))
+        token = _trusted.set(path if path.startswith(work_dir + os.sep) else None)
+        try:
+            return load(self, filename, *args, **kwargs)
+        finally:
+            _trusted.reset(token)
+
+    return load_trusting_the_work_dir
+
+
+def trust_the_runs_own_checkpoints() -> bool:
     """Applies the resume fix where it is needed; True if it is in place."""
     import torch
     from mmengine.runner import Runner, checkpoint
     if digit_version(torch.__version__) < digit_version('2.6.0') or \
             not _mmengine_at_most(LAST_MMENGINE_WITHOUT_SAFE_RESUME):
         return False
-    if isinstance(checkpoint.torch, _TorchTrustingTheResumedFile):
+    if isinstance(checkpoint.torch, _TorchTrustingTheRunsOwnFile):
         return True
-    resume = Runner.resume
-
-    @functools.wraps(resume)
-    def resume_trusting_its_file(self, filename, *args, **kwargs):
-        token = _resuming.set(osp.abspath(filename))
-        try:
-            return resume(self, filename, *args, **kwargs)
-        finally:
-            _resuming.reset(token)
-
-    checkpoint.torch = _TorchTrustingTheResumedFile(torch)
-    Runner.resume = resume_trusting_its_file
+    checkpoint.torch = _TorchTrustingTheRunsOwnFile(torch)
+    Runner.resume = _trusting_the_work_dir(Runner.resume)
+    Runner.load_checkpoint = _trusting_the_work_dir(Runner.load_checkpoint)
     return True
 
 
@@ -154,7 +163,7 @@ def support_cpu_distributed() -> bool:
 
 def apply() -> None:
     """Applies every fix that this stack and machine need (idempotent)."""
-    trust_the_resumed_checkpoint()
+    trust_the_runs_own_checkpoints()
     support_cpu_distributed()
 
 

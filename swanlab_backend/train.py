@@ -24,6 +24,7 @@ from typing import Any, Optional
 from mmengine.logging import print_log
 
 from . import stack_fixes  # noqa: F401  (this entry point runs on the pinned stack: see the module)
+from .checkpoints import TESTED_CHECKPOINT
 from .config_tree import set_data_root
 from .pretrained import NO_PRETRAINED_FLAG, PretrainedUnavailable, check_pretrained, drop_pretrained
 from .validation import validate_visualizer_config
@@ -145,6 +146,7 @@ def test_after_training(runner: Any) -> None:
     if best:
         _log(f'testing the best checkpoint {best}')
         runner.load_checkpoint(best)
+        runner.message_hub.update_info(TESTED_CHECKPOINT, best)  # the ledger links the test metrics to it
     else:
         _log(f'testing the final weights (iteration {runner.iter})')
     runner.test()

@@ -12,6 +12,7 @@ from mmengine.registry import VISBACKENDS
 from mmengine.visualization.vis_backend import BaseVisBackend, force_init_env
 
 from . import run_lifecycle, run_links
+from .checkpoints import TESTED_CHECKPOINT, CheckpointLedger, checkpoint_hook
 from .config_logging import config_text, flatten_config
 from .environment import run_environment
 from .images import downscale, to_uint8_image
@@ -70,12 +71,23 @@ class SwanlabVisBackend(BaseVisBackend):
         upload_timeout (float): Online, seconds :meth:`close` then waits for the
             cloud to take what is left; the run stays complete in its local
             record, and the warning prints ``swanlab sync <run dir>``. Defaults to 60.
+        upload_checkpoints (Sequence[str]): Which checkpoints to save into the run
+            with SwanLab's file saving: ``'best'`` (each new best), ``'last'`` (the
+            last one when training ends). Defaults to none: the ledger
+            (``checkpoints/ledger``, :mod:`swanlab_backend.checkpoints`) lists them all.
+        max_upload_mb (float): Larger checkpoints are not uploaded (a warning says
+            so). Defaults to 1024.
     """
 
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
                  max_image_side: int = 2048, close_timeout: float = 120.0,
-                 upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S):
+                 upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S, upload_checkpoints: Sequence[str] = (),
+                 max_upload_mb: float = 1024.0):
         super().__init__(save_dir)
+        unknown = set(upload_checkpoints) - {'best', 'last'}
+        if unknown:
+            raise ValueError(f"SwanlabVisBackend: upload_checkpoints takes 'best' and/or 'last', not {sorted(unknown)}")
+        self._upload, self._max_upload_mb = set(upload_checkpoints), max_upload_mb
         self._runner_ref = None
         self.link_runner(find_runner())
         self._init_kwargs = dict(init_kwargs or {})
@@ -90,6 +102,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._keys, self._to_scalar = KeyMapper(), ScalarConverter()
         self._section: Optional[str] = None
         self._image_steps: dict = {}
+        self._ledger: Optional[CheckpointLedger] = None
 
     # ---- wiring to the runner (SwanlabHook calls these) ----------------------------------------------------
 
@@ -146,6 +159,8 @@ class SwanlabVisBackend(BaseVisBackend):
             return
         if not test_only:
             run_links.remember_run_id(runner, self._run.id)
+            if getattr(runner, 'work_dir', None):
+                self._ledger = CheckpointLedger(runner.work_dir)
         self._writer = BackgroundWriter()
         run_lifecycle.finish_at_exit(self)
         self._writer.submit(self._run.config.update, run_info)
@@ -210,6 +225,54 @@ class SwanlabVisBackend(BaseVisBackend):
                 print_log(f'SwanLab: could not finish the run ({type(e).__name__}: {e})', logger='current',
                           level=logging.WARNING)
         run_lifecycle.announce(self._run, self._run.mode, finished=state)
+
+    # ---- checkpoints and best results (SwanlabHook calls these while training) -----------------------------
+
+    def validated(self, metrics: dict, iteration: int) -> None:
+        """Updates ``best/<metric>`` and ``best/<metric>_iter`` after a validation at ``iteration``."""
+        if self._ledger is not None and self._run is not None and not self._closed:
+            best = self._ledger.validated(metrics, iteration, checkpoint_hook(self.runner))
+            if best:
+                self._writer.submit(self._run.log, best, step=iteration)
+
+    def saved_checkpoints(self, iteration: int, epoch: int) -> None:
+        """Adds the checkpoints the runner saved since the last call to the ledger (hashed off this thread)."""
+        if self._ledger is None or self._run is None or self._closed:
+            return
+        hook = checkpoint_hook(self.runner)
+        for path in self._ledger.saved_now(self.runner):
+            self._writer.submit(self._record_checkpoint, path, iteration, epoch, hook)
+
+    def tested(self, metrics: dict) -> None:
+        """Test metrics of a checkpoint ``swanlab_backend.train`` loaded: into its ledger entry."""
+        path = self.runner.message_hub.get_info(TESTED_CHECKPOINT) if self.runner is not None else None
+        if self._ledger is not None and path and self._run is not None and not self._closed:
+            self._writer.submit(self._link_test, path, dict(metrics))
+
+    def _link_test(self, path: str, metrics: dict) -> None:
+        if self._ledger.tested(path, metrics):
+            self._ledger.save()
+            self._send_text('checkpoints/ledger', self._ledger.table(), training_progress(self.runner)[0], 'tested')
+
+    def training_ended(self) -> None:
+        last = getattr(checkpoint_hook(self.runner), 'last_ckpt', None)
+        if self._ledger is not None and 'last' in self._upload and last and not self._closed:
+            self._writer.submit(self._upload_checkpoint, str(last))
+
+    def _record_checkpoint(self, path: str, iteration: int, epoch: int, hook: Any) -> None:
+        entry = self._ledger.record(path, iteration, epoch, hook)
+        self._ledger.save()
+        self._send_text('checkpoints/ledger', self._ledger.table(), iteration, caption=entry['name'])
+        if entry['best'] and 'best' in self._upload:
+            self._upload_checkpoint(path)
+
+    def _upload_checkpoint(self, path: str) -> None:
+        size_mb = os.path.getsize(path) / 2 ** 20
+        if size_mb > self._max_upload_mb:
+            print_log(f'SwanLab: not uploading {path}: {size_mb:.3g} MB is over max_upload_mb={self._max_upload_mb:g} '
+                      '(it stays in the work dir and the ledger)', logger='current', level=logging.WARNING)
+            return
+        self._run.save(path, base_path=osp.dirname(path), policy='now')
 
     # ---- what gets logged ----------------------------------------------------------------------------------
 
@@ -300,6 +363,17 @@ class SwanlabVisBackend(BaseVisBackend):
         step = max(step, self._image_steps.get(key, -1) + 1)
         self._image_steps[key] = step
         self._run.log({key: swanlab.Image(array, caption=caption)}, step=step)
+
+    @force_init_env
+    def add_text(self, name: str, text: str, step: int = 0, caption: Optional[str] = None) -> None:
+        """Logs a text (shown as such in the local dashboard, e.g. the checkpoint ledger)."""
+        self._start(None)
+        if self._run is not None and not self._closed:
+            self._writer.submit(self._send_text, name, text, int(step), caption)
+
+    def _send_text(self, name: str, text: str, step: int, caption: Optional[str] = None) -> None:
+        import swanlab
+        self._run.log({name: swanlab.Text(text, caption=caption)}, step=step)
 
     def add_graph(self, model: Any, data_batch: Sequence[dict], **kwargs) -> None:
         """Not supported by SwanLab; kept silent like MMEngine's other backends."""

@@ -99,7 +99,7 @@ def build_config(args):
         train_cfg = dict(by_epoch=False, max_iters=args.length, val_interval=args.val_interval)
     backend = dict(type=args.backend_type, init_kwargs=dict(
         project=args.project, experiment_name=args.name, log_dir=args.log_dir, mode=args.mode,
-        tags=['toy']), upload_timeout=args.upload_timeout)
+        tags=['toy']), upload_timeout=args.upload_timeout, **eval(args.backend_options))
     backend['init_kwargs'].update(eval(args.extra_init_kwargs))
     return dict(
         model=dict(type='ToyClassifier', crash_at=args.crash_at, crash_rank=args.crash_rank, nan_at=args.nan_at,
@@ -112,7 +112,7 @@ def build_config(args):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=dict(type='CheckpointHook', interval=args.checkpoint_interval,
-                                           by_epoch=args.loop == 'epoch')),
+                                           by_epoch=args.loop == 'epoch', **eval(args.checkpoint_options))),
         custom_hooks=[dict(type='StripesImageHook')] + ([dict(type='SwanlabHook')] if args.hook_in_config else []),
         log_processor=dict(by_epoch=args.loop == 'epoch'),
         custom_imports=dict(imports=args.imports.split(','), allow_failed_imports=False),
@@ -151,6 +151,8 @@ def main():
     parser.add_argument('--imports', default='swanlab_backend,swanlab_backend.stack_fixes')
     parser.add_argument('--backend-type', default='SwanlabVisBackend')
     parser.add_argument('--extra-init-kwargs', default='{}')
+    parser.add_argument('--backend-options', default='{}', help='more SwanlabVisBackend arguments, a dict')
+    parser.add_argument('--checkpoint-options', default='{}', help='more CheckpointHook arguments, a dict')
     parser.add_argument('--secret-token', default='')
     args = parser.parse_args()
 
