@@ -103,6 +103,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._section: Optional[str] = None
         self._image_steps: dict = {}
         self._ledger: Optional[CheckpointLedger] = None
+        self._epoch_axes: set = set()
 
     # ---- wiring to the runner (SwanlabHook calls these) ----------------------------------------------------
 
@@ -316,7 +317,16 @@ class SwanlabVisBackend(BaseVisBackend):
                 ((key, self._to_scalar(key, value)) for key, value in scalar_dict.items()) if number is not None}
         step, extra = self._step_for(section, step)
         if data:
+            self._define_epoch_axis(extra, data)
             self._writer.submit(self._run.log, {**extra, **data}, step=step)
+
+    def _define_epoch_axis(self, extra: dict, data: dict) -> None:
+        """Epoch-based validation curves get ``val/epoch`` as their x axis where SwanLab can show it (the cloud's
+        charts; the local dashboard draws against the step only, where ``val/epoch`` is a curve of its own)."""
+        if 'val/epoch' in extra:
+            for key in set(data) - self._epoch_axes - {'val/epoch'}:
+                self._epoch_axes.add(key)
+                self._writer.submit(self._run.define_metric, key, x_axis='val/epoch', step_sync=False)
 
     def log_metrics(self, section: str, metrics: dict) -> None:
         """Logs ``metrics`` under ``section`` at the current iteration (test metrics go here)."""

@@ -29,7 +29,8 @@ class CloudStub:
         self.failing = False
         self.failed_requests = 0
         self.unknown: List[str] = []
-        self.experiments: Dict[str, dict] = {}  # cuid -> {'name', 'state', 'scalars': {key: {step: value}}, ...}
+        self.experiments: Dict[str, dict] = {}
+        self.columns: Dict[str, dict] = {}  # cuid -> {'name', 'state', 'scalars': {key: {step: value}}, ...}
         self._ids = itertools.count(1)
         self._scalar_posts = 0
         self._lock = threading.Lock()
@@ -83,7 +84,7 @@ class CloudStub:
              else (404, {'message': 'Not Found'})),
             (run + '/profile', 'PUT', self._profile),
             (run + '/state', 'PUT', self._state),
-            (r'/api/projects/[^/]+/[^/]+/series', 'POST', lambda body: (200, {})),
+            (r'/api/projects/[^/]+/[^/]+/series', 'POST', self._series),
             (r'/api/house/metrics', 'POST', self._metrics),
             # a reopened run (resume='allow') asks what it already holds; the SDK's steps are explicit here
             (r'/api/house/metrics/summaries/[^/]+/([^/]+)', 'GET',
@@ -92,6 +93,12 @@ class CloudStub:
             (r'/api/resources/presigned/put', 'POST', self._presign),
             (r'/upload/(.+)', 'PUT', lambda body, path: (200, {})),
         ]
+
+    def _series(self, body):
+        """The chart columns SwanLab declares (key, type, ``xAxis`` set by ``define_metric``)."""
+        for column in body.get('series', []):
+            self.columns[column['key']] = column
+        return 200, {}
 
     def _login(self, body):
         return 200, {'sid': 'stub-session', 'expiredAt': '2099-01-01T00:00:00.000Z',

@@ -260,6 +260,9 @@ def test_resume_online_continues_the_same_cloud_run(toy_run, tmp_path):
         assert sorted(run['scalars']['train/loss']) == list(range(1, 9))
         assert sorted(run['scalars']['val/accuracy']) == [4, 8]
         assert run['state'] == 'FINISHED' and cloud.unknown == []
+        # Epoch-based validation curves read per epoch in the cloud: val/epoch is their x axis.
+        assert cloud.columns['val/accuracy'].get('xAxis') == 'val/epoch'
+        assert 'xAxis' not in cloud.columns['train/loss']
 
 
 def test_row8_nan_loss_is_skipped_with_one_warning_and_training_goes_on(toy_run, dashboard):
