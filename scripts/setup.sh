@@ -9,7 +9,10 @@
 #   TORCH_VERSION         torch to install                       (default: the pin in requirements/stack.txt)
 #   TORCHVISION_VERSION   matching torchvision                   (default: the pin in requirements/stack.txt)
 #   MMCV_WHEEL_CACHE      where built mmcv wheels are kept        (default: ~/.cache/swanlab-openmmlab/wheels)
-#   FORCE_CUDA=1          build mmcv's CUDA ops even when no GPU is visible (needs nvcc)
+#   FORCE_CUDA=1          build mmcv's CUDA ops even when no GPU is visible (with TORCH_CUDA_ARCH_LIST)
+#
+# With a GPU visible, mmcv's CUDA ops are built for that GPU's architecture, with an nvcc matching torch's
+# CUDA (the registry's nvidia-cuda-nvcc when none is installed): scripts/lib/mmcv_build.py decides.
 #
 # All versions live in requirements/stack.txt; this script only knows how to install them.
 set -euo pipefail
@@ -36,7 +39,10 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 
 # Everything below is skipped when nothing changed since the last successful run.
 STAMP="$VENV/.swanlab-openmmlab-setup"
-want_stamp="$( (cat "$PINS" "$ROOT/pyproject.toml" "$0"; echo "$TORCH_VERSION $TORCHVISION_VERSION ${FORCE_CUDA:-}") | sha256sum | cut -c1-16)"
+# The ops flavour is part of the stamp: the same environment on a machine with a GPU needs CUDA ops.
+plan_key="$("$PY" "$ROOT/scripts/lib/mmcv_build.py" plan 2>/dev/null | grep -E '^MMCV_(FLAVOUR|ARCH)=' | tr '\n' ' ' || true)"
+want_stamp="$( (cat "$PINS" "$ROOT/pyproject.toml" "$0" "$ROOT/scripts/lib/mmcv_build.py"
+               echo "$TORCH_VERSION $TORCHVISION_VERSION ${FORCE_CUDA:-} $plan_key") | sha256sum | cut -c1-16)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ]; then
   log "environment up to date ($VENV); checking it"
   exec "$PY" -m swanlab_backend.doctor
@@ -57,11 +63,21 @@ log "installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
 # pip's own wheel cache is keyed by the sdist alone and would hand back a wheel built against another torch,
 # so built wheels are kept under a key of mmcv version + torch version + CUDA flavour.
 cuda_tag="$("$PY" -c 'import torch; print("cu" + torch.version.cuda.replace(".", "") if torch.version.cuda else "cpu")')"
+eval "$("$PY" "$ROOT/scripts/lib/mmcv_build.py" plan)"  # MMCV_FLAVOUR, MMCV_ARCH, MMCV_NVCC_INSTALL, or exit
+log "mmcv ops: $MMCV_PLAN_REASON"
 with_cuda=0
-if [ "${FORCE_CUDA:-0}" = 1 ] || { command -v nvcc >/dev/null && "$PY" -c 'import torch,sys; sys.exit(not torch.cuda.is_available())'; }; then
+if [ "$MMCV_FLAVOUR" = cuda ]; then
   with_cuda=1
+  export TORCH_CUDA_ARCH_LIST="$MMCV_ARCH"
+  if [ -n "$MMCV_NVCC_INSTALL" ]; then
+    # shellcheck disable=SC2086  # a list of requirements
+    "${PIP[@]}" install -q $MMCV_NVCC_INSTALL -c "$TORCH_CONSTRAINT" \
+      || { log "could not install $MMCV_NVCC_INSTALL: install a CUDA toolkit matching torch ($cuda_tag) and set CUDA_HOME"; exit 1; }
+    export CUDA_HOME="$("$PY" "$ROOT/scripts/lib/mmcv_build.py" pip-cuda-home)"
+    export PATH="$CUDA_HOME/bin:$PATH"
+  fi
 fi
-ops_tag=$([ "$with_cuda" = 1 ] && echo "cudaops" || echo "cpuops")
+ops_tag=$([ "$with_cuda" = 1 ] && echo "cudaops-sm${MMCV_ARCH/./}" || echo "cpuops")
 wheel_dir="$MMCV_WHEEL_CACHE/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$cuda_tag-$ops_tag"
 if "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null \
    && [ -f "$VENV/.mmcv-key" ] && [ "$(cat "$VENV/.mmcv-key")" = "$wheel_dir" ]; then
@@ -81,7 +97,9 @@ else
       MMCV_WITH_OPS=1 FORCE_CUDA="$with_cuda" MAX_JOBS="$(nproc)" \
       "${PIP[@]}" wheel -v --no-deps --no-build-isolation --no-cache-dir . -w "$build/out" 2>&1 \
       | tee "$build/build.log" | sed -unE 's#^ *(\[[0-9]+/[0-9]+\]).* -c (/[^ ]*/)?([^ /]+) .*#[setup]   mmcv build \1 \3#p; /error:|Successfully built/p' ) \
-      || { tail -n 40 "$build/build.log"; log "mmcv build failed; full log: $build/build.log"; exit 1; }
+      || { tail -n 40 "$build/build.log"; log "mmcv build failed ($ops_tag); full log: $build/build.log"
+           [ "$with_cuda" = 1 ] && log "CUDA ops need nvcc $cuda_tag and the CUDA headers (CUDA_HOME=${CUDA_HOME:-unset}); CUDA_VISIBLE_DEVICES= bash scripts/setup.sh builds CPU ops on purpose"
+           exit 1; }
     cp "$build"/out/mmcv-*.whl "$wheel_dir/"
     rm -rf "$build"
   else

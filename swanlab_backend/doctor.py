@@ -16,18 +16,41 @@ from .environment import device_summary, package_versions
 SWANBOARD_FOR_SWANLAB = {'0.10.3': '0.1.10b2'}
 
 
-def check_mmcv_ops() -> str:
+def _run_ops(device: str):
+    """``(nms keep, roi_align output)`` of mmcv's compiled ops on known inputs, on ``device``."""
     import torch
     from mmcv.ops import nms, roi_align
-    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], dtype=torch.float32)
-    scores = torch.tensor([0.9, 0.8, 0.7])
+    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], dtype=torch.float32, device=device)
+    scores = torch.tensor([0.9, 0.8, 0.7], device=device)
     _, keep = nms(boxes, scores, iou_threshold=0.5)
+    feature = torch.arange(64, dtype=torch.float32, device=device).reshape(1, 1, 8, 8)
+    rois = torch.tensor([[0, 0, 0, 4, 4], [0, 1.5, 2.5, 7, 6]], dtype=torch.float32, device=device)
+    pooled = roi_align(feature, rois, (2, 2), 1.0, 2, 'avg', True)
+    return keep.cpu(), pooled.cpu()
+
+
+def check_mmcv_ops() -> str:
+    keep, pooled = _run_ops('cpu')
     assert keep.tolist() == [0, 2], f'nms kept {keep.tolist()}, expected [0, 2]'
-    feature = torch.arange(16, dtype=torch.float32).reshape(1, 1, 4, 4)
-    rois = torch.tensor([[0, 0, 0, 4, 4]], dtype=torch.float32)
-    pooled = roi_align(feature, rois, (1, 1), 1.0, 2, 'avg', True)
-    assert abs(pooled.item() - 7.5) < 1e-4, f'roi_align gave {pooled.item()}, expected 7.5'
-    return 'nms and roi_align give the known answers'
+    # aligned roi (0,0)-(4,4) on an 8x8 ramp, 2x2 bins of 2x2 samples: the mean of each 2x2 block
+    assert pooled[0].flatten().tolist() == [4.5, 6.5, 20.5, 22.5], f'roi_align gave {pooled[0].flatten().tolist()}'
+    return 'nms and roi_align give the known answers on the CPU'
+
+
+def check_mmcv_cuda_ops() -> str:
+    """With a GPU: the ops run on CUDA tensors and agree with the CPU (a CPU-only mmcv fails here, not in
+    the first Faster R-CNN iteration)."""
+    import torch
+    try:
+        keep, pooled = _run_ops('cuda')
+    except (RuntimeError, NotImplementedError, TypeError) as e:
+        raise AssertionError(f"mmcv's ops do not run on CUDA ({type(e).__name__}: {str(e)[:200]}): this mmcv was "
+                             'built without CUDA ops. Run `bash scripts/setup.sh` on this GPU machine: it builds them '
+                             'for this GPU (its log says which nvcc)') from None
+    cpu_keep, cpu_pooled = _run_ops('cpu')
+    assert keep.tolist() == cpu_keep.tolist(), f'nms on CUDA kept {keep.tolist()}, on the CPU {cpu_keep.tolist()}'
+    assert torch.allclose(pooled, cpu_pooled, atol=1e-4), 'roi_align differs between CUDA and the CPU'
+    return f'nms and roi_align on {torch.cuda.get_device_name(0)} agree with the CPU'
 
 
 def check_task_packages() -> str:
@@ -92,6 +115,11 @@ CHECKS: List[Tuple[str, Callable[[], str]]] = [
 ]
 
 
+def checks_for(cuda_available: bool) -> List[Tuple[str, Callable[[], str]]]:
+    """The checks this machine gets: with a GPU, mmcv's ops must also work on it."""
+    return CHECKS + ([('mmcv CUDA ops', check_mmcv_cuda_ops)] if cuda_available else [])
+
+
 def main(argv=None) -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     print('swanlab-openmmlab doctor')
@@ -101,7 +129,10 @@ def main(argv=None) -> int:
     print(f'  {"device":<15} {device_summary()}')
     print(f'  {"swanlab":<15} {swanlab_state()}')
     failed = 0
-    for name, check in CHECKS:
+    import torch
+    if not torch.cuda.is_available():
+        print('  --    mmcv CUDA ops: no GPU visible, not checked')
+    for name, check in checks_for(torch.cuda.is_available()):
         try:
             print(f'  ok    {name}: {check()}')
         except Exception as e:  # report every problem, not just the first
