@@ -50,11 +50,20 @@ def test_train_sh_trains_and_tracks(cifar_config, tmp_path, gpus):
     _assert_trained_and_tracked(tmp_path / 'swanlog', work_dir)
 
 
-def test_mim_train_runs_a_recipe_with_tracking(cifar_config, tmp_path):
+def test_mim_train_runs_a_recipe_with_tracking_and_mim_test_names_the_training(cifar_config, tmp_path):
     work_dir = tmp_path / 'work_dir'
     mim = os.path.join(os.path.dirname(sys.executable), 'mim')
     _run([mim, 'train', 'mmpretrain', str(cifar_config), '--work-dir', str(work_dir)], tmp_path / 'swanlog', tmp_path)
     _assert_trained_and_tracked(tmp_path / 'swanlog', work_dir)
+    training_id = (work_dir / 'swanlab_run_id').read_text().strip()
+    (checkpoint,) = work_dir.glob('epoch_*.pth')
+    _run([mim, 'test', 'mmpretrain', str(cifar_config), '--checkpoint', str(checkpoint), '--work-dir', str(work_dir)],
+         tmp_path / 'swanlog', tmp_path)
+    with LocalDashboard(str(tmp_path / 'swanlog')) as board:
+        trained, tested = board.experiment(CIFAR.name), board.experiment(f'{CIFAR.name}-test')
+        last_iteration = max(board.scalar_series(trained, 'train/loss'))
+        assert board.scalar_series(tested, 'test/accuracy/top1').keys() == {last_iteration}  # not step 0
+        assert board.config(tested)['test.training_run_id'] == training_id
 
 
 def test_mim_train_with_the_pytorch_launcher_makes_one_experiment_of_two_processes(cifar_config, tmp_path):
