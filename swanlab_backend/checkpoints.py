@@ -11,9 +11,12 @@ is known (the hook's ``rule`` for its ``save_best`` keys, else MMEngine's own na
 """
 import hashlib
 import json
+import logging
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from mmengine.logging import print_log
 
 LEDGER_FILE = 'swanlab_checkpoints.json'
 TESTED_CHECKPOINT = 'swanlab_tested_checkpoint'  # message hub key: the checkpoint a runner.test() evaluates
@@ -153,3 +156,61 @@ class CheckpointLedger:
                          f'{entry["size"] / 2 ** 20:>9.2f} {"*" if entry["best"] else "":>4} '
                          f'{"yes" if entry.get("on_disk", True) else "no":>7}  {entry["sha256"][:16]} {metrics}')
         return '\n'.join(lines)
+
+
+class RunLedger:
+    """A :class:`CheckpointLedger` kept for one SwanLab run: what the training thread sees is a stat of
+    the newest checkpoint; hashing, writing the JSON and logging go through ``submit`` (the backend's
+    writer thread)."""
+
+    def __init__(self, work_dir: str, run: Any, submit: Callable, upload: Sequence[str] = (),
+                 max_upload_mb: float = 1024.0):
+        self.ledger = CheckpointLedger(work_dir)
+        self._run, self._submit = run, submit
+        self._upload, self._max_upload_mb = set(upload), max_upload_mb
+
+    def validated(self, runner: Any, metrics: Dict[str, float], iteration: int) -> None:
+        """``best/<metric>`` and ``best/<metric>_iter`` after a validation at ``iteration``."""
+        best = self.ledger.validated(metrics, iteration, checkpoint_hook(runner))
+        if best:
+            self._submit(self._run.log, best, step=iteration)
+
+    def saved(self, runner: Any, iteration: int, epoch: int) -> None:
+        """Adds what the runner's CheckpointHook wrote since the last call."""
+        hook = checkpoint_hook(runner)
+        for path in self.ledger.saved_now(runner):
+            self._submit(self._record, path, iteration, epoch, hook)
+
+    def tested(self, runner: Any, metrics: Dict[str, float], iteration: int) -> None:
+        """Test metrics of the checkpoint ``swanlab_backend.train`` loaded (``TESTED_CHECKPOINT``): into its entry."""
+        path = runner.message_hub.get_info(TESTED_CHECKPOINT)
+        if path:
+            self._submit(self._link_test, path, dict(metrics), iteration)
+
+    def training_ended(self, runner: Any) -> None:
+        last = getattr(checkpoint_hook(runner), 'last_ckpt', None)
+        if 'last' in self._upload and last:
+            self._submit(self._upload_file, str(last))
+
+    def _record(self, path: str, iteration: int, epoch: int, hook: Any) -> None:
+        entry = self.ledger.record(path, iteration, epoch, hook)
+        self._send(iteration, entry['name'])
+        if entry['best'] and 'best' in self._upload:
+            self._upload_file(path)
+
+    def _link_test(self, path: str, metrics: Dict[str, float], iteration: int) -> None:
+        if self.ledger.tested(path, metrics):
+            self._send(iteration, 'tested')
+
+    def _send(self, step: int, caption: str) -> None:
+        import swanlab
+        self.ledger.save()
+        self._run.log({'checkpoints/ledger': swanlab.Text(self.ledger.table(), caption=caption)}, step=step)
+
+    def _upload_file(self, path: str) -> None:
+        size_mb = os.path.getsize(path) / 2 ** 20
+        if size_mb > self._max_upload_mb:
+            print_log(f'SwanLab: not uploading {path}: {size_mb:.3g} MB is over max_upload_mb={self._max_upload_mb:g} '
+                      '(it stays in the work dir and the ledger)', logger='current', level=logging.WARNING)
+            return
+        self._run.save(path, base_path=osp.dirname(path), policy='now')

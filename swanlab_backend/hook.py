@@ -40,17 +40,18 @@ class SwanlabHook(Hook):
             backend.note_checkpoint(checkpoint.get('meta') or {})
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        for backend in _swanlab_backends(runner):  # CheckpointHook (VERY_LOW) has saved by now
-            backend.saved_checkpoints(runner.iter + 1, runner.epoch)
+        for ledger in _ledgers(runner):  # CheckpointHook (VERY_LOW) has saved by now
+            ledger.saved(runner, runner.iter + 1, runner.epoch)
 
     def after_train_epoch(self, runner) -> None:
-        for backend in _swanlab_backends(runner):
-            backend.saved_checkpoints(runner.iter, runner.epoch)
+        for ledger in _ledgers(runner):
+            ledger.saved(runner, runner.iter, runner.epoch)
 
     def after_train(self, runner) -> None:
+        for ledger in _ledgers(runner):
+            ledger.training_ended(runner)
         # LoggerHook closes the visualizer right after this; a following test() must still be logged.
         for backend in _swanlab_backends(runner):
-            backend.training_ended()
             backend.keep_open_for_next_phase()
 
     def before_val_epoch(self, runner) -> None:
@@ -59,9 +60,9 @@ class SwanlabHook(Hook):
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         self._set_section(runner, 'train')
         if not is_test_only(runner):
-            for backend in _swanlab_backends(runner):  # during training: best values, a best checkpoint
-                backend.validated(metrics or {}, runner.iter)
-                backend.saved_checkpoints(runner.iter, runner.epoch)
+            for ledger in _ledgers(runner):  # during training: best values, a best checkpoint
+                ledger.validated(runner, metrics or {}, runner.iter)
+                ledger.saved(runner, runner.iter, runner.epoch)
 
     def before_test_epoch(self, runner) -> None:
         self._set_section(runner, 'test')
@@ -70,7 +71,8 @@ class SwanlabHook(Hook):
         # MMEngine's LoggerHook writes test metrics to a JSON file only.
         for backend in _swanlab_backends(runner):
             backend.log_metrics('test', metrics or {})
-            backend.tested(metrics or {})
+        for ledger in _ledgers(runner):
+            ledger.tested(runner, metrics or {}, runner.iter)
         self._set_section(runner, 'train')
 
     def _start(self, runner, phase: str) -> None:
@@ -83,6 +85,12 @@ class SwanlabHook(Hook):
         for backend in _swanlab_backends(runner):
             backend.link_runner(runner)
             backend.set_section(section)
+
+
+def _ledgers(runner) -> Iterator:
+    for backend in _swanlab_backends(runner):
+        if backend.ledger is not None:
+            yield backend.ledger
 
 
 def _swanlab_backends(runner) -> Iterator:

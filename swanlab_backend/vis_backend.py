@@ -12,7 +12,7 @@ from mmengine.registry import VISBACKENDS
 from mmengine.visualization.vis_backend import BaseVisBackend, force_init_env
 
 from . import run_lifecycle, run_links
-from .checkpoints import TESTED_CHECKPOINT, CheckpointLedger, checkpoint_hook
+from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
 from .environment import run_environment
 from .images import downscale, to_uint8_image
@@ -102,7 +102,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._keys, self._to_scalar = KeyMapper(), ScalarConverter()
         self._section: Optional[str] = None
         self._image_steps: dict = {}
-        self._ledger: Optional[CheckpointLedger] = None
+        self._ledger: Optional[RunLedger] = None
         self._epoch_axes: set = set()
 
     # ---- wiring to the runner (SwanlabHook calls these) ----------------------------------------------------
@@ -158,11 +158,12 @@ class SwanlabVisBackend(BaseVisBackend):
         self._run = self._start_run_somewhere(kwargs, reopen_id, new_run)
         if self._run is None:
             return
+        self._writer = BackgroundWriter()
         if not test_only:
             run_links.remember_run_id(runner, self._run.id)
             if getattr(runner, 'work_dir', None):
-                self._ledger = CheckpointLedger(runner.work_dir)
-        self._writer = BackgroundWriter()
+                self._ledger = RunLedger(runner.work_dir, self._run, self._writer.submit, self._upload,
+                                         self._max_upload_mb)
         run_lifecycle.finish_at_exit(self)
         self._writer.submit(self._run.config.update, run_info)
         if self._pending_config is not None:
@@ -227,53 +228,10 @@ class SwanlabVisBackend(BaseVisBackend):
                           level=logging.WARNING)
         run_lifecycle.announce(self._run, self._run.mode, finished=state)
 
-    # ---- checkpoints and best results (SwanlabHook calls these while training) -----------------------------
-
-    def validated(self, metrics: dict, iteration: int) -> None:
-        """Updates ``best/<metric>`` and ``best/<metric>_iter`` after a validation at ``iteration``."""
-        if self._ledger is not None and self._run is not None and not self._closed:
-            best = self._ledger.validated(metrics, iteration, checkpoint_hook(self.runner))
-            if best:
-                self._writer.submit(self._run.log, best, step=iteration)
-
-    def saved_checkpoints(self, iteration: int, epoch: int) -> None:
-        """Adds the checkpoints the runner saved since the last call to the ledger (hashed off this thread)."""
-        if self._ledger is None or self._run is None or self._closed:
-            return
-        hook = checkpoint_hook(self.runner)
-        for path in self._ledger.saved_now(self.runner):
-            self._writer.submit(self._record_checkpoint, path, iteration, epoch, hook)
-
-    def tested(self, metrics: dict) -> None:
-        """Test metrics of a checkpoint ``swanlab_backend.train`` loaded: into its ledger entry."""
-        path = self.runner.message_hub.get_info(TESTED_CHECKPOINT) if self.runner is not None else None
-        if self._ledger is not None and path and self._run is not None and not self._closed:
-            self._writer.submit(self._link_test, path, dict(metrics))
-
-    def _link_test(self, path: str, metrics: dict) -> None:
-        if self._ledger.tested(path, metrics):
-            self._ledger.save()
-            self._send_text('checkpoints/ledger', self._ledger.table(), training_progress(self.runner)[0], 'tested')
-
-    def training_ended(self) -> None:
-        last = getattr(checkpoint_hook(self.runner), 'last_ckpt', None)
-        if self._ledger is not None and 'last' in self._upload and last and not self._closed:
-            self._writer.submit(self._upload_checkpoint, str(last))
-
-    def _record_checkpoint(self, path: str, iteration: int, epoch: int, hook: Any) -> None:
-        entry = self._ledger.record(path, iteration, epoch, hook)
-        self._ledger.save()
-        self._send_text('checkpoints/ledger', self._ledger.table(), iteration, caption=entry['name'])
-        if entry['best'] and 'best' in self._upload:
-            self._upload_checkpoint(path)
-
-    def _upload_checkpoint(self, path: str) -> None:
-        size_mb = os.path.getsize(path) / 2 ** 20
-        if size_mb > self._max_upload_mb:
-            print_log(f'SwanLab: not uploading {path}: {size_mb:.3g} MB is over max_upload_mb={self._max_upload_mb:g} '
-                      '(it stays in the work dir and the ledger)', logger='current', level=logging.WARNING)
-            return
-        self._run.save(path, base_path=osp.dirname(path), policy='now')
+    @property
+    def ledger(self) -> Optional[RunLedger]:
+        """The checkpoint ledger and best values of the open run (:class:`SwanlabHook` feeds it), else None."""
+        return self._ledger if self._run is not None and not self._closed else None
 
     # ---- what gets logged ----------------------------------------------------------------------------------
 
