@@ -186,7 +186,9 @@ def test_faster_rcnn_trains_for_real_with_cached_weights_scaled_lr_and_a_test(tm
     make_coco(tmp_path / 'coco')
     weights = _place(tmp_path, 'https://download.pytorch.org/models/resnet50-0676ba61.pth', _torchvision_resnet50())
     work_dir, log_dir = tmp_path / 'work_dir', tmp_path / 'swanlog'
-    result = _script(tmp_path, '--cfg-options', 'train_cfg.max_epochs=1', DATA_ROOT=str(tmp_path / 'coco'),
+    # One epoch of 4 iterations: keep every box (score_thr=0) so that COCO evaluation has predictions to score.
+    result = _script(tmp_path, '--cfg-options', 'train_cfg.max_epochs=1', 'model.test_cfg.rcnn.score_thr=0.0',
+                     'randomness.seed=1', DATA_ROOT=str(tmp_path / 'coco'),
                      WORK_DIR=str(work_dir), SWANLAB_LOG_DIR=str(log_dir))
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
