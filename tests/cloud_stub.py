@@ -21,28 +21,23 @@ from typing import Dict, List, Optional
 USERNAME = 'tester'
 
 
-class CloudStub:
-    """Start with ``with CloudStub(...) as stub:``; ``stub.url`` is the API host to give SwanLab."""
+class LoopbackApi:
+    """A JSON API served on 127.0.0.1 from a thread: ``with Api() as api:``, then ``api.url``.
 
-    def __init__(self, fail_after_scalar_posts: Optional[int] = None):
-        self.fail_after_scalar_posts = fail_after_scalar_posts
-        self.failing = False
-        self.failed_requests = 0
-        self.unknown: List[str] = []
-        self.experiments: Dict[str, dict] = {}
-        self.columns: Dict[str, dict] = {}  # cuid -> {'name', 'state', 'scalars': {key: {step: value}}, ...}
-        self._ids = itertools.count(1)
-        self._scalar_posts = 0
+    Subclasses answer ``answer(method, path, body) -> (status, json)``; ``self._lock`` is theirs.
+    """
+
+    def __init__(self):
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(('127.0.0.1', 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
         return f'http://127.0.0.1:{self._server.server_address[1]}'
 
-    def __enter__(self) -> 'CloudStub':
+    def __enter__(self):
         self._thread.start()
         return self
 
@@ -50,6 +45,24 @@ class CloudStub:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+    def answer(self, method: str, path: str, body) -> tuple:
+        raise NotImplementedError
+
+
+class CloudStub(LoopbackApi):
+    """Start with ``with CloudStub(...) as stub:``; ``stub.url`` is the API host to give SwanLab."""
+
+    def __init__(self, fail_after_scalar_posts: Optional[int] = None):
+        super().__init__()
+        self.fail_after_scalar_posts = fail_after_scalar_posts
+        self.failing = False
+        self.failed_requests = 0
+        self.unknown: List[str] = []
+        self.experiments: Dict[str, dict] = {}  # cuid -> {'name', 'state', 'scalars': {key: {step: value}}, ...}
+        self.columns: Dict[str, dict] = {}  # chart columns by key, as SwanLab declared them
+        self._ids = itertools.count(1)
+        self._scalar_posts = 0
 
     def heal(self) -> None:
         with self._lock:
@@ -147,7 +160,7 @@ class CloudStub:
         return 200, {'urls': [f'{self.url}/upload/{path}' for path in body['paths']]}
 
 
-def _handler(stub: CloudStub):
+def _handler(stub: LoopbackApi):
     class Handler(BaseHTTPRequestHandler):
         def _serve(self):
             length = int(self.headers.get('Content-Length') or 0)

@@ -6,49 +6,32 @@ while it waits for it to end. The stand-in serves what ``swanlab.Api`` 0.10.3 as
 login, the project, its run list (for a check that would look runs up by name) and one run.
 """
 import contextlib
-import json
 import os
 import re
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ci.check_dashboard import check_experiment, main
 from ci.dashboard import RUN_ID_FILE, CloudDashboard
 
+from cloud_stub import LoopbackApi
+
 PROJECT = 'tester/openmmlab-recipes'
 NAME = 'faster-rcnn_r50_fpn_1x_coco'
 
 
-class RunsStub:
+class RunsStub(LoopbackApi):
     """``runs``: ``{run id: (name, [state, ...])}``; each read of a run takes the next state, the last one stays."""
 
     def __init__(self, runs):
+        super().__init__()
         self.runs = {run_id: (name, list(states)) for run_id, (name, states) in runs.items()}
         self.reads = Counter()
         self.unknown = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(('127.0.0.1', 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f'http://127.0.0.1:{self._server.server_address[1]}'
-
-    def __enter__(self) -> 'RunsStub':
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    def answer(self, method: str, path: str) -> tuple:
+    def answer(self, method: str, path: str, body=None) -> tuple:
         with self._lock:
             project = r'/api/project/([^/]+/[^/]+)'
             if method == 'POST' and path == '/api/login/api_key':
@@ -72,26 +55,6 @@ class RunsStub:
             self.reads[run_id] += 1
         return {'cuid': run_id, 'slug': run_id, 'name': name, 'state': state,
                 'createdAt': '2026-01-05T03:00:00.000Z', 'project_id': 'project-1'}
-
-
-def _handler(stub: RunsStub):
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self):
-            self.rfile.read(int(self.headers.get('Content-Length') or 0))
-            status, answer = stub.answer(self.command, self.path.split('?')[0])
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header('Content-Type', 'application/json')
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = _serve
-
-        def log_message(self, *args):
-            pass
-
-    return Handler
 
 
 @pytest.fixture
