@@ -55,7 +55,7 @@ def parse_args(argv=None):
     return args
 
 
-def _log(message: str, level: int = 20) -> None:
+def _log(message: str, level: int = logging.INFO) -> None:
     print_log(message, logger='current', level=level)
 
 
