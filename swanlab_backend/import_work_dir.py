@@ -19,6 +19,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -45,23 +46,18 @@ def _checkpoint_hook(cfg) -> Any:
 def checkpoint_table(work_dir: str, train: List[dict]) -> Optional[str]:
     """The checkpoint ledger of ``work_dir``: the one a live run kept, else one made from its ``*.pth``
     files (iteration from their ``epoch_N``/``iter_N`` names; no validation metrics)."""
-    import re
-
     from .checkpoints import CheckpointLedger, sha256
     ledger = CheckpointLedger(work_dir)
     if not ledger.entries:
-        last_of_epoch: Dict[int, int] = {}
-        for record in train:
-            epoch = int(record.get('epoch', 0))
-            last_of_epoch[epoch] = max(last_of_epoch.get(epoch, 0), int(record['step']))
+        last_of_epoch = last_iteration_of_each_epoch(train)
         for path in sorted(glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime):
-            epoch = re.search(r'epoch_(\d+)', osp.basename(path))
-            iteration = re.search(r'iter_(\d+)', osp.basename(path))
+            name = osp.basename(path)
+            epoch_in_name, iteration = re.search(r'epoch_(\d+)', name), re.search(r'iter_(\d+)', name)
+            epoch = int(epoch_in_name.group(1)) if epoch_in_name else -1
             ledger.entries.append(dict(
-                file=path, name=osp.basename(path), epoch=int(epoch.group(1)) if epoch else -1,
-                iter=int(iteration.group(1)) if iteration else last_of_epoch.get(int(epoch.group(1)), -1)
-                if epoch else -1, size=osp.getsize(path), sha256=sha256(path), metrics={},
-                best=osp.basename(path).startswith('best_')))
+                file=path, name=name, epoch=epoch,
+                iter=int(iteration.group(1)) if iteration else last_of_epoch.get(epoch, -1),
+                size=osp.getsize(path), sha256=sha256(path), metrics={}, best=name.startswith('best_')))
     return ledger.table() if ledger.entries else None
 
 
@@ -98,10 +94,17 @@ def validation_iterations(train: List[dict], val: List[dict], by_epoch: bool) ->
     backend puts them at the iteration they ran (the last logged iteration of that epoch)."""
     if not by_epoch:
         return [(int(r['step']), None) for r in val]
-    last_of_epoch: Dict[int, int] = {}
-    for record in train:
-        last_of_epoch[int(record['epoch'])] = max(last_of_epoch.get(int(record['epoch']), 0), int(record['step']))
+    last_of_epoch = last_iteration_of_each_epoch(train)
     return [(last_of_epoch.get(int(r['step']), 0), int(r['step'])) for r in val]
+
+
+def last_iteration_of_each_epoch(train: List[dict]) -> Dict[int, int]:
+    """``{epoch: the last iteration logged in it}`` from LoggerHook's training records."""
+    last: Dict[int, int] = {}
+    for record in train:
+        epoch = int(record.get('epoch', 0))
+        last[epoch] = max(last.get(epoch, 0), int(record['step']))
+    return last
 
 
 def images(run_dir: str) -> List[Tuple[int, str, str]]:
