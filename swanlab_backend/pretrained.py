@@ -13,7 +13,7 @@ import os.path as osp
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Callable, List, NamedTuple, Optional
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 
 from .config_tree import iter_dicts
 
@@ -31,34 +31,30 @@ class PretrainedUnavailable(RuntimeError):
     """Raised before training when pretrained weights can be neither found nor downloaded."""
 
 
+def _pretrained_slots(model_cfg: Any) -> List[Tuple[dict, str, str]]:
+    """``(node, key, checkpoint)`` of every ``Pretrained`` ``init_cfg`` and ``pretrained=`` in ``model_cfg``."""
+    slots = []
+    for node in iter_dicts(model_cfg):
+        init_cfg = node.get('init_cfg')
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+            slots.append((node, 'init_cfg', init_cfg.get('checkpoint', '')))
+        if isinstance(node.get('pretrained'), str):
+            slots.append((node, 'pretrained', node['pretrained']))
+    return slots
+
+
 def pretrained_checkpoints(model_cfg: Any) -> List[str]:
     """The checkpoints of every ``Pretrained`` ``init_cfg`` and ``pretrained=`` in ``model_cfg``."""
-    found = []
-    for node in iter_dicts(model_cfg):
-        init_cfg = node.get('init_cfg')
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained' and init_cfg.get('checkpoint'):
-            found.append(init_cfg['checkpoint'])
-        if isinstance(node.get('pretrained'), str):
-            found.append(node['pretrained'])
-    return found
+    return [checkpoint for _, _, checkpoint in _pretrained_slots(model_cfg) if checkpoint]
 
 
-def drop_pretrained(model_cfg: Any, keep: Callable[[str], bool] = lambda checkpoint: False) -> List[str]:
-    """Drops ``Pretrained`` ``init_cfg`` and ``pretrained=`` checkpoints that ``keep`` refuses.
-
-    Returns the checkpoints dropped (for ``--no-pretrained`` and the demo/smoke runs).
-    """
-    dropped: List[str] = []
-    for node in iter_dicts(model_cfg):
-        init_cfg = node.get('init_cfg')
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained' \
-                and not keep(init_cfg.get('checkpoint', '')):
-            dropped.append(init_cfg.get('checkpoint', ''))
-            node['init_cfg'] = None
-        if isinstance(node.get('pretrained'), str) and not keep(node['pretrained']):
-            dropped.append(node['pretrained'])
-            node['pretrained'] = None
-    return dropped
+def drop_pretrained(model_cfg: Any) -> List[str]:
+    """Drops every ``Pretrained`` ``init_cfg`` and ``pretrained=`` checkpoint (``--no-pretrained``, the demo
+    and smoke runs); returns the checkpoints dropped."""
+    slots = _pretrained_slots(model_cfg)
+    for node, key, _ in slots:
+        node[key] = None
+    return [checkpoint for _, _, checkpoint in slots]
 
 
 def resolve(name: str) -> Checkpoint:
