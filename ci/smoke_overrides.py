@@ -10,8 +10,9 @@ What changes, and why:
   pipelines and the data preprocessor is multiplied by ``scale_factor`` (1/4 by
   default: COCO 1333x800 -> 333x200, Cityscapes crops 512x1024 -> 128x256);
   CIFAR's 32 px images are left as they are.
-- length: a few epochs or iterations with validation in between, logging and
-  image drawing at every step, one checkpoint at the end.
+- length: a few epochs or iterations with validation in between, logging at
+  every step, one checkpoint at the end. Images come from the recipe's
+  ``SwanlabInsightsHook`` (gallery, per-class pictures, dataset card).
 - detectors keep every box (``score_thr=0``): a model trained for a few
   iterations from scratch scores below the usual 0.05, and COCO evaluation of
   no boxes gives no mAP at all.
@@ -29,7 +30,7 @@ What changes, and why:
   it never mixes with real runs of the recipe in the same project.
 """
 import os
-from typing import Any, Optional
+from typing import Any
 
 from swanlab_backend.config_tree import LOADERS, innermost_dataset, iter_dicts, set_data_root
 from swanlab_backend.pretrained import drop_pretrained
@@ -75,7 +76,6 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
         cfg.default_hooks.checkpoint.update(interval=3 * length)
     cfg.default_hooks.logger.update(interval=1)
     cfg.randomness = dict(seed=1)
-    _draw_every_image(cfg.default_hooks.get('visualization'))
     cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['swanlab_backend.stack_fixes', 'ci.tiny_datasets']
     _label_experiment(cfg, label)
     return cfg
@@ -106,13 +106,6 @@ def _keep_all_detections(model_cfg: Any) -> None:
     for node in iter_dicts(model_cfg):
         if isinstance(node.get('score_thr'), (int, float)):
             node['score_thr'] = 0.0
-
-
-def _draw_every_image(hook: Optional[dict]) -> None:
-    if not hook:
-        return
-    hook['interval'] = 1
-    hook['draw' if 'draw' in hook or hook['type'] != 'VisualizationHook' else 'enable'] = True
 
 
 def _label_experiment(cfg: Any, label: str) -> None:

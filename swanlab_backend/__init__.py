@@ -1,7 +1,7 @@
 """SwanLab experiment tracking for OpenMMLab: ``custom_imports=dict(imports=['swanlab_backend'])``.
 
-Importing this package registers ``SwanlabVisBackend`` (alias ``SwanLabVisBackend``) and
-``SwanlabHook`` in MMEngine's root registries, checks the config that imports it
+Importing this package registers ``SwanlabVisBackend`` (alias ``SwanLabVisBackend``),
+``SwanlabHook`` and ``SwanlabInsightsHook`` in MMEngine's root registries, checks the config that imports it
 (:mod:`swanlab_backend.config_check`), and changes nothing else: the fixes this
 stack needs for resume and CPU-only distributed training are opt-in
 (:mod:`swanlab_backend.stack_fixes`).
@@ -22,7 +22,8 @@ except ImportError:  # swanlab missing: SwanlabVisBackend raises a clear error w
     pass
 
 from .hook import SwanlabHook  # noqa: E402
+from .insights import SwanlabInsightsHook  # noqa: E402
 from .vis_backend import SwanlabVisBackend  # noqa: E402
 
 __version__ = '0.1.0'
-__all__ = ['SwanlabVisBackend', 'SwanlabHook', '__version__']
+__all__ = ['SwanlabVisBackend', 'SwanlabHook', 'SwanlabInsightsHook', '__version__']

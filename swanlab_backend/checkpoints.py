@@ -12,11 +12,14 @@ is known (the hook's ``rule`` for its ``save_best`` keys, else MMEngine's own na
 import hashlib
 import json
 import logging
+import numbers
 import os
 import os.path as osp
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from mmengine.logging import print_log
+
+from .metrics import not_a_measurement
 
 LEDGER_FILE = 'swanlab_checkpoints.json'
 TESTED_CHECKPOINT = 'swanlab_tested_checkpoint'  # message hub key: the checkpoint a runner.test() evaluates
@@ -43,9 +46,9 @@ def update_best(best: Dict[str, Dict[str, Any]], metrics: Dict[str, float], iter
                 hook: Any) -> Dict[str, float]:
     """Updates ``best`` (``{metric: {value, iter, rule}}``) with one validation; returns ``best/*`` scalars."""
     scalars = {}
-    for key, value in metrics.items():
+    for key, value in plain_numbers(metrics).items():
         rule = metric_rule(key, hook)
-        if rule is None or not isinstance(value, (int, float)):
+        if rule is None or not_a_measurement(key, value):
             continue
         known = best.get(key)
         if known is None or (value > known['value'] if rule == 'greater' else value < known['value']):
@@ -53,6 +56,11 @@ def update_best(best: Dict[str, Dict[str, Any]], metrics: Dict[str, float], iter
         scalars[f'best/{key}'] = best[key]['value']
         scalars[f'best/{key}_iter'] = float(best[key]['iter'])
     return scalars
+
+
+def plain_numbers(metrics: Dict[str, Any]) -> Dict[str, float]:
+    """The numeric metrics as Python floats: mmseg's are numpy float32, which JSON cannot write."""
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, numbers.Real) and not isinstance(v, bool)}
 
 
 def checkpoint_hook(runner: Any) -> Any:
@@ -89,7 +97,7 @@ class CheckpointLedger:
 
     def validated(self, metrics: Dict[str, float], iteration: int, hook: Any) -> Dict[str, float]:
         """Updates the best values with one validation; returns the ``best/*`` scalars to log."""
-        self.last_metrics = dict(metrics)
+        self.last_metrics = plain_numbers(metrics)
         return update_best(self.best, metrics, iteration, hook)
 
     def saved_now(self, runner: Any) -> List[str]:
@@ -135,7 +143,7 @@ class CheckpointLedger:
         """Links test metrics to the ledger entry of the checkpoint they were computed with."""
         entry = next((e for e in self.entries if e['file'] == path), None)
         if entry is not None:
-            entry['test'] = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+            entry['test'] = plain_numbers(metrics)
         return entry is not None
 
     def save(self) -> None:

@@ -71,6 +71,7 @@ class SwanlabHook(Hook):
         # MMEngine's LoggerHook writes test metrics to a JSON file only.
         for backend in _swanlab_backends(runner):
             backend.log_metrics('test', metrics or {})
+            backend.end_test()
         for ledger in _ledgers(runner):
             ledger.tested(runner, metrics or {}, runner.iter)
         self._set_section(runner, 'train')

@@ -17,6 +17,8 @@ import numpy as np
 from mmengine.logging import print_log
 
 MAX_KEY_LENGTH = 200
+# COCO's evaluation gives -1 for "no ground truth in this size range / class": not a measurement.
+_COCO_STATISTIC = re.compile(r'(^|/)(bbox|segm)_(mAP|AR)[\w@]*$')
 _UNSAFE = re.compile(r'[<>:"\\|?*#%\x00-\x1f\x7f]')
 _SLASHES = re.compile(r'/{2,}')
 
@@ -63,8 +65,9 @@ class ScalarConverter:
     Tensors and arrays of one element, numpy scalars and bools become floats.
     Everything else (strings, ``None``, multi-element tensors) is skipped, and so
     are NaN and inf: one such point makes SwanLab's local dashboard fail to serve
-    the whole chart. Each case is warned about once per key; MMEngine's own log
-    still shows the value.
+    the whole chart, and COCO's -1 (``bbox_mAP_s`` when the ground truth has no
+    small objects), which is no measurement. Each case is reported once per key;
+    MMEngine's own log still shows the value.
     """
 
     def __init__(self):
@@ -80,12 +83,21 @@ class ScalarConverter:
             self._warn_once(key, f'SwanLab: {key!r} is {number}; non-finite values are not logged '
                                  '(this warning is shown once per key). Check the training for divergence.')
             return None
+        if not_a_measurement(key, number):
+            self._warn_once(key, f'SwanLab: {key!r} is -1, COCO\'s "no ground truth in this range": not plotted '
+                                 '(shown once per key)', level=logging.INFO)
+            return None
         return number
 
-    def _warn_once(self, key: str, message: str) -> None:
+    def _warn_once(self, key: str, message: str, level: int = logging.WARNING) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            print_log(message, logger='current', level=logging.WARNING)
+            print_log(message, logger='current', level=level)
+
+
+def not_a_measurement(key: Any, number: float) -> bool:
+    """COCO's -1: no ground truth in that size range (``bbox_mAP_s`` on data without small objects)."""
+    return number == -1 and bool(_COCO_STATISTIC.search(str(key)))
 
 
 def _as_number(value: Any) -> Optional[float]:

@@ -10,6 +10,10 @@ alone into another project still loads (a relative ``_base_`` would not, and MME
     custom_imports = tracking.custom_imports
     visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), tracking.swanlab_backend])
 
+``insights=dict()`` adds the prediction gallery, per-class results, confusion matrix,
+PR curves and dataset card (:mod:`swanlab_backend.insights`); turn them off with
+``dict(tracking.swanlab_backend, insights=None)``.
+
 The mode is not set here: online when an API key is set (``SWANLAB_API_KEY`` or
 ``swanlab login``), else the local dashboard; ``SWANLAB_MODE`` forces one. Change
 the project for your own runs with ``dict(tracking.swanlab_backend,
@@ -18,4 +22,4 @@ init_kwargs=dict(project='mine'))``, or write the backend dict out in full.
 PROJECT = 'openmmlab-recipes'
 
 custom_imports = dict(imports=['swanlab_backend'], allow_failed_imports=False)
-swanlab_backend = dict(type='SwanlabVisBackend', init_kwargs=dict(project=PROJECT))
+swanlab_backend = dict(type='SwanlabVisBackend', init_kwargs=dict(project=PROJECT), insights=dict())

@@ -11,7 +11,7 @@ metrics arrive with ``step=epoch`` and test metrics never arrive. A
    hook once the runner has registered its own (:func:`ensure_swanlab_hook`).
 """
 import sys
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 
 def find_runner(max_depth: int = 30) -> Optional[Any]:
@@ -30,32 +30,34 @@ def find_runner(max_depth: int = 30) -> Optional[Any]:
     return None
 
 
-def ensure_swanlab_hook(runner: Any) -> None:
-    """Makes sure ``runner`` has a ``SwanlabHook``: from its config, now, or right after it registers its hooks."""
+def ensure_swanlab_hook(runner: Any, insights: Optional[dict] = None) -> None:
+    """Makes sure ``runner`` has a ``SwanlabHook``, and a ``SwanlabInsightsHook(**insights)`` when
+    ``insights`` is a dict: from its config, now, or right after it registers its own hooks."""
+    from .hook import SwanlabHook
+    from .insights import SwanlabInsightsHook
+    wanted = [(SwanlabHook, {}, 'LOWEST')] + ([(SwanlabInsightsHook, insights, 'LOW')] if insights is not None else [])
     custom_hooks = (getattr(runner, 'cfg', None) or {}).get('custom_hooks') or []
-    if any(isinstance(hook, dict) and hook.get('type') in ('SwanlabHook', _hook_class()) for hook in custom_hooks):
+    configured = {hook.get('type') for hook in custom_hooks if isinstance(hook, dict)}
+    wanted = [w for w in wanted if w[0] not in configured and w[0].__name__ not in configured]
+    if not wanted:
         return
     if hasattr(runner, '_hooks'):
-        _add_hook_once(runner)
+        _add_hooks_once(runner, wanted)
         return
     # Runner.__init__ builds the visualizer before it creates `_hooks`: join in right after `register_hooks`.
     register_hooks = runner.register_hooks
 
     def register_hooks_then_swanlab(*args, **kwargs):
         register_hooks(*args, **kwargs)
-        _add_hook_once(runner)
+        _add_hooks_once(runner, wanted)
 
     runner.register_hooks = register_hooks_then_swanlab
 
 
-def _hook_class():
-    from .hook import SwanlabHook
-    return SwanlabHook
-
-
-def _add_hook_once(runner: Any) -> None:
-    if not any(isinstance(hook, _hook_class()) for hook in runner._hooks):
-        runner.register_hook(_hook_class()(), priority='LOWEST')
+def _add_hooks_once(runner: Any, wanted: List[tuple]) -> None:
+    for cls, kwargs, priority in wanted:
+        if not any(isinstance(hook, cls) for hook in runner._hooks):
+            runner.register_hook(cls(**kwargs), priority=priority)
 
 
 def training_progress(runner: Any) -> Tuple[int, int, bool]:

@@ -4,7 +4,7 @@ import os
 import os.path as osp
 import tempfile
 import weakref
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
@@ -20,6 +20,8 @@ from .metrics import KeyMapper, ScalarConverter
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
 from .validation import BACKEND_NAMES, validate_init_kwargs
 from .writer import BackgroundWriter
+
+MAX_TEST_IMAGES_PER_KEY = 50
 
 
 @VISBACKENDS.register_module(name=list(BACKEND_NAMES), force=True)
@@ -77,13 +79,20 @@ class SwanlabVisBackend(BaseVisBackend):
             (``checkpoints/ledger``, :mod:`swanlab_backend.checkpoints`) lists them all.
         max_upload_mb (float): Larger checkpoints are not uploaded (a warning says
             so). Defaults to 1024.
+        insights (dict, optional): Arguments of a :class:`~swanlab_backend.insights.SwanlabInsightsHook`
+            to add (prediction gallery, per-class results, confusion matrix, PR curves,
+            dataset card); ``dict()`` for its defaults. Defaults to None (not added).
     """
 
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
                  max_image_side: int = 2048, close_timeout: float = 120.0,
                  upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S, upload_checkpoints: Sequence[str] = (),
-                 max_upload_mb: float = 1024.0):
+                 max_upload_mb: float = 1024.0, insights: Optional[dict] = None):
         super().__init__(save_dir)
+        if insights is not None:
+            from .insights import SwanlabInsightsHook
+            SwanlabInsightsHook(**insights)  # wrong arguments fail now, before training
+        self._insights = insights
         unknown = set(upload_checkpoints) - {'best', 'last'}
         if unknown:
             raise ValueError(f"SwanlabVisBackend: upload_checkpoints takes 'best' and/or 'last', not {sorted(unknown)}")
@@ -102,6 +111,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._keys, self._to_scalar = KeyMapper(), ScalarConverter()
         self._section: Optional[str] = None
         self._image_steps: dict = {}
+        self._test_images: dict = {}  # key -> [(array, caption)], logged together at the test's step
         self._ledger: Optional[RunLedger] = None
         self._epoch_axes: set = set()
 
@@ -111,7 +121,7 @@ class SwanlabVisBackend(BaseVisBackend):
         """Makes ``runner``'s progress and phases known to this backend (idempotent)."""
         if runner is not None and self._runner_ref is None:
             self._runner_ref = weakref.ref(runner)
-            ensure_swanlab_hook(runner)
+            ensure_swanlab_hook(runner, self._insights)
 
     @property
     def runner(self) -> Any:
@@ -311,6 +321,8 @@ class SwanlabVisBackend(BaseVisBackend):
         """Logs an image (RGB/RGBA/gray, HWC or CHW, uint8 or float) with its name as caption.
 
         Only a copy is made on the training thread; encoding happens in the background.
+        Images drawn during a test (MMEngine passes the batch index as step) are
+        logged together, as one list per name, at the step of the test metrics.
         """
         self._start(None)
         if self._run is None or self._closed:
@@ -320,17 +332,54 @@ class SwanlabVisBackend(BaseVisBackend):
         except ValueError as e:
             print_log(f'SwanLab: skipping image {name!r}: {e}', logger='current', level=logging.WARNING)
             return
-        self._writer.submit(self._send_image, self._keys(None, name), array, int(step), name)
+        key = self._keys(None, name)
+        if self._section == 'test':
+            self._hold_test_image(key, array, name)
+            return
+        self._writer.submit(self._send_images, key, [(array, name)], int(step), True)
 
-    def _send_image(self, key: str, array: Any, step: int, caption: str) -> None:
+    def _hold_test_image(self, key: str, array: Any, caption: str) -> None:
+        held = self._test_images.setdefault(key, [])
+        if len(held) == MAX_TEST_IMAGES_PER_KEY:
+            print_log(f'SwanLab: only the first {MAX_TEST_IMAGES_PER_KEY} test images of {key!r} are logged '
+                      "(raise the visualization hook's interval)", logger='current', level=logging.WARNING)
+        if len(held) < MAX_TEST_IMAGES_PER_KEY:
+            held.append((array, caption))
+
+    def end_test(self) -> None:
+        """Logs the images held during the test at the step of its metrics (:class:`SwanlabHook` calls it)."""
+        held, self._test_images = self._test_images, {}
+        if self._run is not None and not self._closed:
+            step = self._step_for('test', 0)[0]
+            for key, images in held.items():
+                self._writer.submit(self._send_images, key, images, step, False)
+
+    def _send_images(self, key: str, images: list, step: int, one_per_step: bool) -> None:
         import swanlab
-        if max(array.shape[:2]) > self._max_image_side:
-            array = downscale(array, self._max_image_side)
-            caption = f'{caption} (downscaled to {array.shape[1]}x{array.shape[0]})'
-        # Several images of one key at one step (mmdet logs one per batch item) get their own steps.
-        step = max(step, self._image_steps.get(key, -1) + 1)
-        self._image_steps[key] = step
-        self._run.log({key: swanlab.Image(array, caption=caption)}, step=step)
+        media = []
+        for array, caption in images:
+            if max(array.shape[:2]) > self._max_image_side:
+                array = downscale(array, self._max_image_side)
+                caption = f'{caption} (downscaled to {array.shape[1]}x{array.shape[0]})'
+            media.append(swanlab.Image(array, caption=caption))
+        if one_per_step:  # several images of one key at one step (mmdet logs one per batch item) get their own steps
+            step = max(step, self._image_steps.get(key, -1) + 1)
+            self._image_steps[key] = step
+        self._run.log({key: media if len(media) > 1 else media[0]}, step=step)
+
+    def log_report(self, section: str, build: Callable[[], dict]) -> None:
+        """Logs what ``build()`` returns (keys to SwanLab values or media) at the step of ``section``'s
+        evaluation (``'dataset'``: step 0). ``build`` runs on the writer thread, so drawing costs
+        training nothing (:class:`~swanlab_backend.insights.SwanlabInsightsHook` uses it)."""
+        self._start(None)
+        if self._run is not None and not self._closed:
+            step = 0 if section == 'dataset' else self._step_for(section, 0)[0]
+            self._writer.submit(self._send_report, build, step)
+
+    def _send_report(self, build: Callable[[], dict], step: int) -> None:
+        data = build()
+        if data:
+            self._run.log(data, step=step)
 
     @force_init_env
     def add_text(self, name: str, text: str, step: int = 0, caption: Optional[str] = None) -> None:

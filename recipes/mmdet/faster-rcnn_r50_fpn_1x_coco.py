@@ -4,5 +4,3 @@ from swanlab_backend import recipe_tracking as tracking  # noqa: E402  (a module
 
 custom_imports = tracking.custom_imports
 visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), tracking.swanlab_backend])
-# Draw predictions of every 50th validation image into the dashboard (upstream: off).
-default_hooks = dict(visualization=dict(draw=True, interval=50))

@@ -1,0 +1,326 @@
+"""``SwanlabInsightsHook``: what the model gets wrong, at every validation and test, in SwanLab.
+
+Per split (``val``, ``test``), at the iteration the evaluation ran:
+
+* ``<split>/gallery``: the same ``num_samples`` images every time (chosen once
+  from a seeded index list), ground truth beside prediction, one image list;
+* ``<split>/per_class/...``: a table (text), a bar chart (image) and, for up to
+  ``max_class_charts`` classes, one scalar chart per class;
+* ``<split>/confusion_matrix`` (segmentation pixels, classification) and
+  ``<split>/pr_curves/<bbox|segm>`` (detection) as pictures, plus ECharts copies
+  for the cloud dashboard (``*_echarts``; SwanLab's local dashboard shows none);
+* ``dataset/card``, ``dataset/instances_per_class``, ``dataset/gallery`` once, at step 0.
+
+Everything is built from the outputs and the evaluation validation computed
+anyway; under DDP each rank contributes its samples and counts to rank 0. Drawing
+happens on the backend's writer thread. A failure is one warning: training and
+validation go on.
+"""
+import logging
+from functools import partial
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+from mmengine.dist import all_gather_object, get_rank
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.registry import HOOKS
+
+from . import charts, coco_capture, per_class, tasks
+from .dataset_card import card_text, summarize
+
+MAX_PR_CLASSES = 10  # lines per precision-recall picture besides "all classes"
+
+
+@HOOKS.register_module(force=True)
+class SwanlabInsightsHook(Hook):
+    """Prediction gallery, per-class results, confusion matrix, PR curves and a dataset card in SwanLab.
+
+    On by default in this project's recipes; in any config with a ``SwanlabVisBackend``:
+
+    Examples:
+        >>> visualizer = dict(vis_backends=[dict(type='SwanlabVisBackend', insights=dict())])
+        >>> # or, equivalently:
+        >>> custom_hooks = [dict(type='SwanlabInsightsHook', num_samples=8)]
+
+    Args:
+        num_samples (int): Images in the gallery. Defaults to 8.
+        score_thr (float): Detections drawn and counted from this score. Defaults to 0.3.
+        max_class_charts (int): Classes that get a scalar chart each (all up to this
+            many, else the most frequent in the ground truth). Defaults to 20.
+        dataset_card (bool): Log the dataset card when training starts. Defaults to True.
+        echarts (bool): Also log ECharts versions of the charts. Defaults to True.
+        max_card_files (int): Label maps or image headers read per split for the card.
+            Defaults to 500.
+        seed (int): Seed of the gallery's choice. Defaults to 0.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, num_samples: int = 8, score_thr: float = 0.3, max_class_charts: int = 20,
+                 dataset_card: bool = True, echarts: bool = True, max_card_files: int = 500, seed: int = 0):
+        for name, value in (('num_samples', num_samples), ('max_class_charts', max_class_charts),
+                            ('max_card_files', max_card_files), ('seed', seed)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f'SwanlabInsightsHook: {name} must be a whole number >= 0, not {value!r}')
+        if not isinstance(score_thr, (int, float)) or not 0 <= score_thr <= 1:
+            raise ValueError(f'SwanlabInsightsHook: score_thr must be a number in [0, 1], not {score_thr!r}')
+        self.num_samples, self.score_thr, self.max_class_charts = num_samples, float(score_thr), max_class_charts
+        self.dataset_card, self.echarts, self.max_card_files, self.seed = dataset_card, echarts, max_card_files, seed
+        self._warned: set = set()
+        self._visualizer_spec: Optional[tuple] = None
+        self._visualizer: Any = None
+        self._family: Optional[str] = None
+        self._gallery: Dict[str, Dict[Any, int]] = {}  # split -> sample key -> dataset index
+        self._items: List[tuple] = []
+        self._confusion: Optional[per_class.ConfusionMatrix] = None
+        self._coco: List[coco_capture.CocoPrecision] = []
+        self._bgr_inputs = False
+        self._gt_counts: Dict[str, np.ndarray] = {}
+
+    # ---- hook points ---------------------------------------------------------------------------------------
+
+    def before_run(self, runner) -> None:
+        visualizer = runner.visualizer
+        options = {k: v for k, v in (getattr(runner, 'cfg', None) or {}).get('visualizer', {}).items()
+                   if k not in ('type', 'name', 'vis_backends', 'save_dir')}
+        self._visualizer_spec = (type(visualizer), options)
+        preprocessor = getattr(getattr(runner.model, 'module', runner.model), 'data_preprocessor', None)
+        self._bgr_inputs = bool(getattr(preprocessor, '_channel_conversion', False))
+
+    def before_train(self, runner) -> None:
+        if self.dataset_card and runner.iter == 0 and get_rank() == 0:
+            self._guarded('dataset card', self._send_card, runner)
+
+    def before_val_epoch(self, runner) -> None:
+        self._begin(runner, 'val', runner.val_loop)
+
+    def before_test_epoch(self, runner) -> None:
+        self._begin(runner, 'test', runner.test_loop)
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._guarded('collection', self._collect, 'val', data_batch, outputs)
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._guarded('collection', self._collect, 'test', data_batch, outputs)
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._end(runner, 'val', runner.val_loop)
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._end(runner, 'test', runner.test_loop)
+
+    # ---- collection on every rank ----------------------------------------------------------------------------
+
+    def _begin(self, runner, split: str, loop: Any) -> None:
+        self._items, self._confusion = [], None
+        self._guarded('setup', self._prepare, split, loop)
+
+    def _prepare(self, split: str, loop: Any) -> None:
+        dataset = loop.dataloader.dataset
+        if split not in self._gallery:
+            self._gallery[split] = _gallery_keys(dataset, self.num_samples, self.seed)
+        classes = dataset.metainfo.get('classes') or ()
+        self._confusion = per_class.ConfusionMatrix(len(classes)) if classes else None  # detection leaves it empty
+        self._coco = [c for c in map(coco_capture.attach, getattr(loop.evaluator, 'metrics', [])) if c]
+        self._ignore_index = next((m.ignore_index for m in getattr(loop.evaluator, 'metrics', [])
+                                   if hasattr(m, 'ignore_index')), 255)
+
+    def _collect(self, split: str, data_batch: Any, outputs: Any) -> None:
+        for position, sample in enumerate(outputs or []):
+            self._family = self._family or tasks.family_of(sample)
+            if self._family is None:
+                return
+            pairs = tasks.confusion_pairs(self._family, sample, self._ignore_index)
+            if pairs is not None and self._confusion is not None:
+                self._confusion.add(*pairs)
+            index = _gallery_index(self._gallery.get(split, {}), sample)
+            if index is not None:
+                image = None
+                if self._family == tasks.CLASSIFICATION or 'img_path' not in sample.metainfo:
+                    image = tasks.input_image(data_batch['inputs'][position], self._bgr_inputs)
+                self._items.append((index, tasks.slim_sample(self._family, sample, self.score_thr), image))
+
+    def _end(self, runner, split: str, loop: Any) -> None:
+        # Every rank takes part in the gathering, also when its own collection failed.
+        gathered = all_gather_object((self._items, None if self._confusion is None else self._confusion.counts))
+        self._items, confusion = [], self._confusion
+        if get_rank() != 0 or self._family is None:
+            return
+        items = {index: (sample, image) for part, _ in gathered for index, sample, image in part}  # DDP pads
+        counts = sum(c for _, c in gathered if c is not None) if confusion is not None else None
+        coco = {c: c.take() for c in self._coco}
+        dataset = loop.dataloader.dataset
+        build = partial(self._guarded, 'report', self._report, split, dataset, items, counts, coco)
+        for backend in _swanlab_backends(runner):
+            backend.log_report(split, build)
+
+    # ---- what is logged (on the writer thread) ---------------------------------------------------------------
+
+    def _report(self, split: str, dataset: Any, items: dict, counts: Optional[np.ndarray], coco: dict) -> dict:
+        metainfo, data = dataset.metainfo, {}
+        data.update(self._guarded('gallery', self._gallery_images, f'{split}/gallery', metainfo, items, True))
+        if counts is not None and counts.sum():
+            data.update(self._guarded('per-class results', self._matrix_results, split, metainfo, counts))
+        for capture, arrays in coco.items():
+            data.update(self._guarded('per-class results', self._coco_results, split, dataset, capture, arrays))
+        return data
+
+    def _matrix_results(self, split: str, metainfo: dict, counts: np.ndarray) -> dict:
+        """Segmentation and classification: per-class results and the confusion matrix, from the counts."""
+        classes = list(metainfo.get('classes') or [])
+        if self._family == tasks.SEGMENTATION:
+            results, metric, unit = per_class.segmentation_results(counts), 'IoU', 'pixels'
+        else:
+            results, metric, unit = per_class.classification_results(counts), 'recall', 'images'
+        data = self._per_class(f'{split}/per_class', classes, results, metric, counts.sum(axis=1), f'GT {unit}', '%')
+        data.update(self._confusion_pictures(f'{split}/confusion_matrix', classes, counts, unit))
+        return data
+
+    def _coco_results(self, split: str, dataset: Any, capture: Any, arrays: Dict[str, np.ndarray]) -> dict:
+        """Detection: AP per class and precision-recall curves, per IoU type (bbox, segm)."""
+        names = capture.class_names()
+        if split not in self._gt_counts:
+            self._gt_counts[split] = summarize(split, dataset, tasks.DETECTION, len(names), 0).counts
+        data: Dict[str, Any] = {}
+        for iou_type, precision in arrays.items():
+            data.update(self._per_class(f'{split}/per_class/{iou_type}', names, per_class.detection_results(precision),
+                                        'mAP', self._gt_counts[split], 'GT boxes', 'AP', 'AP'))
+            data.update(self._pr_pictures(f'{split}/pr_curves/{iou_type}', names, precision))
+        return data
+
+    def _gallery_images(self, key: str, metainfo: dict, items: dict, draw_pred: bool) -> dict:
+        import swanlab
+        images = []
+        for index in sorted(items):
+            sample, fallback = items[index]
+            image = tasks.source_image(sample, fallback)
+            drawn = tasks.draw(self._own_visualizer(metainfo), self._family, image, sample, draw_pred, self.score_thr)
+            text = tasks.caption(self._family, tasks.sample_name(sample, index), sample,
+                                 list(metainfo.get('classes') or []), self.score_thr, draw_pred)
+            images.append(swanlab.Image(drawn, caption=text))
+        return {key: images} if images else {}
+
+    def _per_class(self, key: str, classes: List[str], results: Dict[str, np.ndarray], scalar_metric: str,
+                   gt: np.ndarray, gt_label: str, unit: str, scalar_prefix: Optional[str] = None) -> dict:
+        import swanlab
+        data = {f'{key}/table': swanlab.Text(per_class.text_table(classes, results, gt, gt_label),
+                                             caption=f'{", ".join(results)} per class ({unit})'),
+                f'{key}/chart': swanlab.Image(charts.bar_chart(f'{key}: {", ".join(results)}', classes, results, unit))}
+        if self.echarts:
+            data[f'{key}/chart_echarts'] = charts.echarts_bar(classes, results)
+        values = results[scalar_metric]
+        for k in per_class.charted_classes(gt, self.max_class_charts):
+            if np.isfinite(values[k]):
+                data[f'{key}/{scalar_prefix or scalar_metric}/{_key_part(classes[k])}'] = float(values[k])
+        return data
+
+    def _confusion_pictures(self, key: str, classes: List[str], counts: np.ndarray, unit: str) -> dict:
+        import swanlab
+        shown = charts.heat_map_classes(counts)
+        data = {key: swanlab.Image(charts.heat_map(f'confusion matrix ({unit})', classes, counts)),
+                f'{key}_table': swanlab.Text(per_class.matrix_table(classes, counts, shown),
+                                             caption=f'confusion matrix ({unit}), rows: ground truth')}
+        if self.echarts:
+            data[f'{key}_echarts'] = charts.echarts_heat_map(classes, counts)
+        return data
+
+    def _pr_pictures(self, key: str, classes: List[str], precision: np.ndarray) -> dict:
+        import swanlab
+        recall = np.linspace(0, 1, precision.shape[1])  # COCO's 101 recall thresholds
+        curves = per_class.pr_curves(precision, classes, min(self.max_class_charts, MAX_PR_CLASSES))
+        data = {key: [swanlab.Image(charts.pr_curves(f'{key} ({iou})', recall, lines), caption=iou)
+                      for iou, lines in curves.items()]}
+        if self.echarts:
+            data[f'{key}_echarts'] = charts.echarts_lines(recall, curves['IoU=0.50:0.95'])
+        return data
+
+    # ---- the dataset card ------------------------------------------------------------------------------------
+
+    def _send_card(self, runner) -> None:
+        splits = [(name, loop.dataloader.dataset) for name, loop in
+                  (('train', runner.train_loop), ('val', getattr(runner, '_val_loop', None)))
+                  if loop is not None and hasattr(loop, 'dataloader')]
+        val = dict(splits).get('val')
+        if val is not None and 'val' not in self._gallery:
+            self._gallery['val'] = _gallery_keys(val, self.num_samples, self.seed)
+        for backend in _swanlab_backends(runner):
+            backend.log_report('dataset', partial(self._guarded, 'dataset card', self._card, splits))
+
+    def _card(self, splits: list) -> dict:
+        import swanlab
+        datasets = dict(splits)
+        reference = datasets.get('val') or datasets['train']
+        metainfo = reference.metainfo
+        classes = list(metainfo.get('classes') or [])
+        indices = sorted(set(self._gallery.get('val', {}).values()))
+        items = {}
+        for index in indices:
+            packed = reference[index]
+            sample = packed['data_samples']
+            self._family = self._family or tasks.family_of(sample)
+            items[index] = (tasks.slim_sample(self._family, sample, self.score_thr),
+                            tasks.input_image(packed['inputs'], self._bgr_inputs))
+        if self._family is None:
+            return {}
+        summaries = [summarize(name, dataset, self._family, len(classes), self.max_card_files)
+                     for name, dataset in splits]
+        self._gt_counts = {s.name: s.counts for s in summaries}
+        names = [tasks.sample_name(items[i][0], i) for i in indices]
+        card = card_text(summaries, classes, self._family, names)
+        data = {'dataset/card': swanlab.Text(card, caption='dataset card'),
+                'dataset/instances_per_class': swanlab.Image(charts.bar_chart(
+                    'ground truth per class', classes, {s.name: s.counts for s in summaries}, 'count'))}
+        data.update(self._gallery_images('dataset/gallery', metainfo, items, draw_pred=False))
+        return data
+
+    # ---- helpers ---------------------------------------------------------------------------------------------
+
+    def _own_visualizer(self, metainfo: dict) -> Any:
+        if self._visualizer is None:
+            cls, options = self._visualizer_spec
+            try:  # the config's colours and line widths; a direct construction is not registered as "current"
+                self._visualizer = cls(name='swanlab_insights', **options)
+            except TypeError:
+                self._visualizer = cls(name='swanlab_insights')
+        self._visualizer.dataset_meta = metainfo
+        return self._visualizer
+
+    def _guarded(self, stage: str, fn: Callable, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as e:  # insights must never take training or validation down
+            if stage not in self._warned:
+                self._warned.add(stage)
+                print_log(f'SwanLab insights: the {stage} failed and is skipped ({type(e).__name__}: {e}); '
+                          'training and validation go on (shown once)', logger='current', level=logging.WARNING)
+            return {}
+
+
+def _gallery_keys(dataset: Any, num_samples: int, seed: int) -> Dict[Any, int]:
+    """The gallery's dataset indices (a seeded choice, the same every time), by image path and by index."""
+    count = min(num_samples, len(dataset))
+    indices = sorted(np.random.default_rng(seed).choice(len(dataset), count, replace=False).tolist())
+    keys: Dict[Any, int] = {}
+    for index in indices:
+        info = dataset.get_data_info(index)
+        keys[('sample_idx', index)] = index
+        if info.get('img_path'):
+            keys[('img_path', info['img_path'])] = index
+    return keys
+
+
+def _gallery_index(keys: Dict[Any, int], sample: Any) -> Optional[int]:
+    meta = sample.metainfo
+    if meta.get('img_path'):  # mmdet and mmseg do not pack sample_idx
+        return keys.get(('img_path', meta['img_path']))
+    return keys.get(('sample_idx', meta.get('sample_idx')))
+
+
+def _key_part(name: str) -> str:
+    return str(name).replace('/', '_').strip() or '_'
+
+
+def _swanlab_backends(runner) -> list:
+    from ..hook import _swanlab_backends as backends
+    return list(backends(runner))
