@@ -15,6 +15,8 @@ import os
 import sys
 import time
 
+from mmengine.config import DictAction
+
 import swanlab_backend.stack_fixes  # noqa: F401  (this entry point runs on the pinned stack: see the module)
 from ci.smoke_overrides import apply_smoke_overrides
 
@@ -30,6 +32,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-test', action='store_true', help='skip runner.test() after training')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
                         help='pytorch: under torchrun, one process per device (gloo on CPUs)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config settings after the smoke override, as tools/train.py does')
     parser.add_argument('--dump', metavar='PATH',
                         help='only write the overridden config to PATH (for mim train, scripts/*.sh)')
     return parser.parse_args(argv)
@@ -43,6 +47,7 @@ def main(argv=None) -> int:
     cfg = Config.fromfile(args.config)
     import ci.tiny_datasets  # noqa: F401  (registers TinyCIFAR10, which the override may select)
     apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label)
+    cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = os.path.abspath(args.work_dir)
     cfg.launcher = args.launcher
     if args.dump:
