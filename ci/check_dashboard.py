@@ -17,7 +17,9 @@ LoggerHook):
 - every validation round, with the validation metric's values;
 - the test metrics;
 - the config (model type and, locally, the config text);
-- locally, at least one image, served as a PNG.
+- locally, at least one image, served as a PNG;
+- with ``--insights`` (every recipe has them), the prediction gallery and a per-class
+  table at every validation and test, the gallery with the same images each time.
 Exits 1 and lists every failed check otherwise.
 """
 import argparse
@@ -54,7 +56,8 @@ def close(a: float, b: float) -> bool:
 
 
 def check_experiment(board, experiment_name: str, work_dir: str, val_metrics: List[str],
-                     test_metrics: List[str], model_type: str = '', media: bool = True) -> List[str]:
+                     test_metrics: List[str], model_type: str = '', media: bool = True,
+                     insights: bool = False) -> List[str]:
     """Every check above; returns the failures (empty when the dashboard has it all).
 
     ``board`` is a :class:`LocalDashboard` or a :class:`CloudDashboard` (then ``media=False``:
@@ -95,6 +98,27 @@ def check_experiment(board, experiment_name: str, work_dir: str, val_metrics: Li
         failures.append(f"config model.type is {config.get('model.type')!r}, expected {model_type!r}")
     if media:
         failures += _check_media(board, exp)
+    if media and insights:
+        for split, metrics in (('val', val_metrics), ('test', test_metrics)):
+            if metrics:
+                steps = sorted(board.scalar_series(exp, f'{split}/{metrics[0]}'))
+                failures += _check_insights(board, exp, split, steps)
+    return failures
+
+
+def _check_insights(board, exp, split: str, steps: List[int]) -> List[str]:
+    """The gallery and a per-class table at every evaluation of ``split``; the gallery's files the same each time."""
+    failures = []
+    tags = board.tags(exp)
+    gallery = board.media(exp, f'{split}/gallery') if f'{split}/gallery' in tags else []
+    if [entry['step'] for entry in gallery] != steps:
+        failures.append(f'{split}/gallery at steps {[e["step"] for e in gallery]}, evaluations at {steps}')
+    names = [tuple((c or {}).get('caption', '').split(':')[0] for c in entry['captions'] or []) for entry in gallery]
+    if any(n != names[0] or not n or not all(n) for n in names):
+        failures.append(f'{split}/gallery: the samples or their captions differ between evaluations')
+    tables = [k for k in tags if k.startswith(f'{split}/per_class/') and k.endswith('table')]
+    if not tables or [e['step'] for e in board.media(exp, tables[0])] != steps:
+        failures.append(f'{split}: no per-class table at every evaluation ({tables})')
     return failures
 
 
@@ -124,11 +148,12 @@ def main(argv=None) -> int:
     parser.add_argument('--val-metric', action='append', default=[])
     parser.add_argument('--test-metric', action='append', default=[])
     parser.add_argument('--model-type', default='')
+    parser.add_argument('--insights', action='store_true', help='also check the gallery and per-class tables')
     args = parser.parse_args(argv)
     board = CloudDashboard(args.cloud_project, args.work_dir) if args.cloud_project else LocalDashboard(args.log_dir)
     with board:
         failures = check_experiment(board, args.experiment, args.work_dir, args.val_metric, args.test_metric,
-                                    args.model_type, media=not args.cloud_project)
+                                    args.model_type, media=not args.cloud_project, insights=args.insights)
         print(f'dashboard {board.url}, experiment {args.experiment}:')
     for failure in failures:
         print(f'  FAIL {failure}')

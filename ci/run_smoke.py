@@ -48,7 +48,7 @@ def train_case(case: SmokeCase, data_root: str, work_dir: str, log_dir: str,
 
 def check_case(board, case: SmokeCase, work_dir: str) -> List[str]:
     return check_experiment(board, case.name, work_dir, case.val_metrics, case.val_metrics,
-                            case.model_type)
+                            case.model_type, insights=True)
 
 
 def main(argv=None) -> int:

@@ -66,3 +66,11 @@ def test_a_missing_validation_fails_the_check(tracked, tmp_path):
 
     failures = _check(board, _tampered(work_dir, tmp_path, add_validation))
     assert any(f.startswith('val/accuracy: ') for f in failures), failures
+
+
+def test_a_run_without_gallery_or_per_class_tables_fails_the_insights_check(tracked):
+    board, work_dir = tracked  # the toy classifier runs without SwanlabInsightsHook
+    failures = check_experiment(board, 'checked', str(work_dir), ['accuracy'], ['accuracy'], 'ToyClassifier',
+                                insights=True)
+    assert any(f.startswith('val/gallery at steps []') for f in failures), failures
+    assert any(f.startswith('test: no per-class table') for f in failures), failures
