@@ -58,6 +58,12 @@ def test_images_are_served_as_png_in_their_colours(toy_run, dashboard):
     image = Image.open(io.BytesIO(png)).convert('RGB')
     assert image.size == (90, 60)
     assert [image.getpixel((x, 30)) for x in (15, 45, 75)] == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    # Test images arrive with the batch index as step; they are logged together at the test metrics' step.
+    test_images = dashboard.media(exp, 'test_stripes')
+    assert [m['step'] for m in test_images] == sorted(dashboard.scalar_series(exp, 'test/accuracy')) == [4]
+    files = test_images[0]['files']
+    sizes = [Image.open(io.BytesIO(dashboard.media_bytes(exp, 'test_stripes', f))).size for f in files]
+    assert sizes == [(90 - batch, 60) for batch in range(4)]  # all four batches, in order
 
 
 def test_iteration_based_validations_each_land_at_their_iteration(toy_run, dashboard):

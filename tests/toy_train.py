@@ -84,10 +84,14 @@ class ToyAccuracy(BaseMetric):
 
 @HOOKS.register_module(force=True)
 class StripesImageHook(Hook):
-    """Logs the stripes image after each validation, as the task visualization hooks do."""
+    """Logs the stripes image after each validation, and one per test batch at the batch index as step,
+    as the task visualization hooks do."""
 
     def after_val_epoch(self, runner, metrics=None):
         runner.visualizer.add_image('stripes', STRIPES, step=runner.iter)
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        runner.visualizer.add_image('test_stripes', STRIPES[:, batch_idx:], step=batch_idx)
 
 
 def build_config(args):
