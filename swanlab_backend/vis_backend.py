@@ -114,6 +114,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._test_images: dict = {}  # key -> [(array, caption)], logged together at the test's step
         self._ledger: Optional[RunLedger] = None
         self._epoch_axes: set = set()
+        self._after_curves: Optional[list] = []  # (fn, args) held until the first curve exists; then None
 
     # ---- wiring to the runner (SwanlabHook calls these) ----------------------------------------------------
 
@@ -227,6 +228,7 @@ class SwanlabVisBackend(BaseVisBackend):
         if self._run is None:
             return
         close_timeout = self._close_timeout if close_timeout is None else close_timeout
+        self._release_after_curves()  # a run without a single curve still gets its config text
         if not self._writer.close(close_timeout):
             print_log(f'SwanLab: data still pending after {close_timeout:.0f} s was dropped', logger='current',
                       level=logging.WARNING)
@@ -253,15 +255,28 @@ class SwanlabVisBackend(BaseVisBackend):
         if self._run is None:
             return
         flat, secrets = flatten_config(config.to_dict() if hasattr(config, 'to_dict') else dict(config))
-        self._writer.submit(self._send_config, flat, config, secrets)
+        self._writer.submit(self._run.config.update, flat)
+        if self._log_config_text:
+            self._submit_after_curves(self._send_config_text, config, secrets)
 
-    def _send_config(self, flat: dict, config: Any, secrets: list) -> None:
-        import swanlab
-        self._run.config.update(flat)
-        if self._log_config_text:  # formatting the text takes ~0.1 s: here, off the training thread
-            filename = osp.basename(getattr(config, 'filename', None) or 'config.py')
-            self._run.log({'config/config_text': swanlab.Text(config_text(config, secrets), caption=filename)},
-                          step=0)
+    def _send_config_text(self, config: Any, secrets: list) -> None:
+        import swanlab  # formatting the text takes ~0.1 s: here, off the training thread
+        filename = osp.basename(getattr(config, 'filename', None) or 'config.py')
+        self._run.log({'config/config_text': swanlab.Text(config_text(config, secrets), caption=filename)}, step=0)
+
+    def _submit_after_curves(self, fn: Callable, *args: Any) -> None:
+        """Holds texts and pictures of step 0 (the config text, the dataset card) until the first curve has been
+        logged: the local dashboard shows charts in the order they were created, and a person looks for the
+        curves first."""
+        if self._after_curves is None:
+            self._writer.submit(fn, *args)
+        else:
+            self._after_curves.append((fn, args))
+
+    def _release_after_curves(self) -> None:
+        held, self._after_curves = self._after_curves or [], None
+        for fn, args in held:
+            self._writer.submit(fn, *args)
 
     @force_init_env
     def add_scalar(self, name: str, value: Union[int, float, Any], step: int = 0, **kwargs) -> None:
@@ -287,6 +302,8 @@ class SwanlabVisBackend(BaseVisBackend):
         if data:
             self._define_epoch_axis(extra, data)
             self._writer.submit(self._run.log, {**extra, **data}, step=step)
+            if self._after_curves is not None:
+                self._release_after_curves()
 
     def _define_epoch_axis(self, extra: dict, data: dict) -> None:
         """Epoch-based validation curves get ``val/epoch`` as their x axis where SwanLab can show it (the cloud's
@@ -373,8 +390,10 @@ class SwanlabVisBackend(BaseVisBackend):
         training nothing (:class:`~swanlab_backend.insights.SwanlabInsightsHook` uses it)."""
         self._start(None)
         if self._run is not None and not self._closed:
-            step = 0 if section == 'dataset' else self._step_for(section, 0)[0]
-            self._writer.submit(self._send_report, build, step)
+            if section == 'dataset':
+                self._submit_after_curves(self._send_report, build, 0)
+            else:
+                self._writer.submit(self._send_report, build, self._step_for(section, 0)[0])
 
     def _send_report(self, build: Callable[[], dict], step: int) -> None:
         data = build()
