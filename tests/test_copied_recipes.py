@@ -65,7 +65,8 @@ def test_every_recipe_copied_alone_loads_with_tracking(wheel_site, tmp_path):
         assert visualizer['type'] == VISUALIZERS[family], (copy, visualizer)
         assert visualizer['vis_backends'] == [
             {'type': 'LocalVisBackend'},
-            {'type': 'SwanlabVisBackend', 'init_kwargs': {'project': 'openmmlab-recipes'}}], (copy, visualizer)
+            {'type': 'SwanlabVisBackend', 'init_kwargs': {'project': 'openmmlab-recipes'}, 'insights': {}}], \
+            (copy, visualizer)
 
 
 def test_copied_recipe_trains_through_mim_with_the_wheel(wheel_site, tmp_path):
