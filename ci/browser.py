@@ -14,8 +14,9 @@ import shutil
 import tempfile
 from typing import Any, Dict, List
 
-CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-                  '--disable-component-update', '--disable-sync', '--disable-default-apps', '--mute-audio']
+CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
+                  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+                  '--disable-default-apps', '--mute-audio']
 CHART = 'section.chart-container'  # swanboard 0.1.10: one section per chart, its title in p.font-semibold
 INSTALL_HINT = 'run `bash scripts/lib/install_browser.sh` (apt-get install chromium; pip install playwright)'
 
