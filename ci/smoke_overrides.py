@@ -42,12 +42,15 @@ UNSCALED_DATASETS = ('CIFAR10', 'TinyCIFAR10')
 
 
 def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_factor: float = 0.25,
-                          label: str = 'smoke', batch_size: int = 2) -> Any:
+                          label: str = 'smoke', batch_size: int = 2, iters_per_round: int = 3,
+                          warmup_iters: int = 0) -> Any:
     """Applies the override above to ``cfg`` (an ``mmengine.Config``) in place and returns it.
 
     Args:
         length: epochs for epoch-based recipes; for iteration-based ones,
-            ``3 * length`` iterations with a validation every 3.
+            ``iters_per_round * length`` iterations with a validation every ``iters_per_round``.
+        warmup_iters: if > 0, iteration-counted warm-ups (``LinearLR`` with ``by_epoch=False``: 500
+            iterations in mmdet's configs) end by then: a demo is shorter than the recipe's warm-up.
     """
     dataset_type = innermost_dataset(cfg.train_dataloader)['type']
     factor = 1.0 if dataset_type in UNSCALED_DATASETS else scale_factor
@@ -72,8 +75,10 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
         cfg.train_cfg.update(max_epochs=length, val_interval=1)
         cfg.default_hooks.checkpoint.update(interval=length)
     else:
-        cfg.train_cfg.update(max_iters=3 * length, val_interval=3)
-        cfg.default_hooks.checkpoint.update(interval=3 * length)
+        cfg.train_cfg.update(max_iters=iters_per_round * length, val_interval=iters_per_round)
+        cfg.default_hooks.checkpoint.update(interval=iters_per_round * length)
+    if warmup_iters > 0:
+        _shorten_warmup(cfg, warmup_iters)
     cfg.default_hooks.logger.update(interval=1)
     cfg.randomness = dict(seed=1)
     cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['swanlab_backend.stack_fixes', 'ci.tiny_datasets']
@@ -106,6 +111,13 @@ def _keep_all_detections(model_cfg: Any) -> None:
     for node in iter_dicts(model_cfg):
         if isinstance(node.get('score_thr'), (int, float)):
             node['score_thr'] = 0.0
+
+
+def _shorten_warmup(cfg: Any, iterations: int) -> None:
+    schedulers = cfg.get('param_scheduler') or []
+    for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
+        if scheduler.get('type') == 'LinearLR' and not scheduler.get('by_epoch', True):
+            scheduler['end'] = min(scheduler.get('end', iterations), iterations)
 
 
 def _label_experiment(cfg: Any, label: str) -> None:

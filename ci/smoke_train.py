@@ -28,6 +28,13 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', required=True)
     parser.add_argument('--length', type=int, default=2,
                         help='epochs (epoch-based recipes) or validation rounds of 3 iterations')
+    parser.add_argument('--iters-per-round', type=int, default=3,
+                        help='iteration-based recipes: iterations between validations')
+    parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument('--scale-factor', type=float, default=0.25, help="multiplies the recipe's image sizes")
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help="scale the lr to this run's batch (the config's auto_scale_lr.base_batch_size)")
+    parser.add_argument('--warmup-iters', type=int, default=0, help='end iteration-counted warm-ups by then')
     parser.add_argument('--label', default='smoke', help='tag of the SwanLab experiment (smoke, demo)')
     parser.add_argument('--no-test', action='store_true', help='skip runner.test() after training')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
@@ -46,7 +53,11 @@ def main(argv=None) -> int:
 
     cfg = Config.fromfile(args.config)
     import ci.tiny_datasets  # noqa: F401  (registers TinyCIFAR10, which the override may select)
-    apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label)
+    apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label,
+                          batch_size=args.batch_size, scale_factor=args.scale_factor,
+                          iters_per_round=args.iters_per_round, warmup_iters=args.warmup_iters)
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
     cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = os.path.abspath(args.work_dir)
     cfg.launcher = args.launcher

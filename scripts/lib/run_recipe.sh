@@ -37,10 +37,9 @@ if [[ $# -gt 0 || "${GPUS:-1}" != 1 ]]; then
   exit 2
 fi
 
-DEMO_DATA="data/tiny/$DATASET"
+DEMO_DATA="data/demo/$DATASET"
 WORK_DIR="$(realpath -m "${WORK_DIR:-work_dirs/demo/$NAME}")"
 export SWANLAB_LOG_DIR="${SWANLAB_LOG_DIR:-$WORK_DIR/swanlog}"
 echo "[$NAME] meanwhile, the demo: this recipe on a small generated $DATASET-format dataset ($DEMO_DATA),"
 echo "[$NAME] tracked in SwanLab as the experiment '$NAME-demo' (a few minutes on a CPU)."
-python -m ci.tiny_datasets "$DATASET" --out "$DEMO_DATA"
-exec python -m ci.smoke_train "$CONFIG" --data-root "$DEMO_DATA" --work-dir "$WORK_DIR" --label demo --length 3
+exec python -m ci.demo "$CONFIG" --dataset "$DATASET" --data-root "$DEMO_DATA" --work-dir "$WORK_DIR"

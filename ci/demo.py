@@ -1,0 +1,111 @@
+"""The demo of ``scripts/train_<recipe>.sh`` when no dataset is there: the recipe's own model on generated
+data, big and easy enough for its metric to rise within a few minutes on 2 CPU cores.
+
+    python -m ci.demo recipes/mmpretrain/resnet18_8xb16_cifar10.py --dataset cifar10 \\
+        --data-root data/demo/cifar10 --work-dir work_dirs/demo/resnet18_8xb16_cifar10
+
+Compared with a smoke run (``ci/smoke_train.py``: the least that exercises every
+part), a demo generates more images (``DEMO_DATA``) and trains longer with larger
+batches (``DEMO_RUNS``), with the lr scaled to its batch (``auto_scale_lr``, as the
+scripts do for real trainings) and mmdet's 500-iteration warm-up shortened; the
+model, losses, pipelines and optimizer stay the recipe's. The data is generated
+once per root and settings (a stamp file says which). Extra arguments (``--cfg-options ...``) go to ``ci.smoke_train``.
+Measured per recipe: ``python -m ci.demo --report`` (figures in ``bench/README.md``).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List, NamedTuple
+
+from ci.tiny_datasets import GENERATORS
+
+DEMO_DATA = {  # generator arguments (ci/tiny_datasets.py)
+    'coco': dict(num_train=64, num_val=16),
+    'cityscapes': dict(num_train=16, num_val=4),
+    'ade20k': dict(num_train=16, num_val=4),
+    'imagenet': dict(num_classes=4, per_class_train=16, per_class_val=8),
+    'cifar10': dict(per_class_train=20, per_class_test=10),
+}
+
+
+class DemoRun(NamedTuple):
+    length: int  # epochs, or validation rounds of iteration-based recipes
+    batch_size: int
+    iters_per_round: int = 3
+    scale_factor: float = 0.25
+    warmup_iters: int = 10  # mmdet's 500-iteration warm-up would take the whole demo
+
+
+DEMO_RUNS = {
+    'coco': DemoRun(length=8, batch_size=4),
+    'cityscapes': DemoRun(length=4, batch_size=2, iters_per_round=10),
+    'ade20k': DemoRun(length=4, batch_size=4, iters_per_round=10),
+    'imagenet': DemoRun(length=4, batch_size=8),
+    'cifar10': DemoRun(length=4, batch_size=16, scale_factor=1.0),
+}
+
+
+def make_demo_data(dataset: str, root) -> Path:
+    """The demo's generated ``dataset`` in ``root`` (made once; again when the settings change)."""
+    root, settings = Path(root), json.dumps(DEMO_DATA[dataset], sort_keys=True)
+    stamp = root / '.demo-settings'
+    if not (stamp.exists() and stamp.read_text() == settings):
+        GENERATORS[dataset](root, **DEMO_DATA[dataset])
+        stamp.write_text(settings)
+    return root
+
+
+def smoke_train_args(config: str, dataset: str, data_root: str, work_dir: str) -> List[str]:
+    run = DEMO_RUNS[dataset]
+    return [config, '--data-root', data_root, '--work-dir', work_dir, '--label', 'demo',
+            '--length', str(run.length), '--batch-size', str(run.batch_size),
+            '--iters-per-round', str(run.iters_per_round), '--scale-factor', str(run.scale_factor),
+            '--warmup-iters', str(run.warmup_iters), '--auto-scale-lr']
+
+
+def report(out: str) -> int:
+    """Runs every recipe's demo in turn and prints its validation metric at each round and its time."""
+    from ci.check_dashboard import mmengine_records
+    from ci.run_smoke import smoke_env
+    from ci.smoke_matrix import SMOKE_CASES
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    print('| recipe | demo | validation metric, each round | time |\n|---|---|---|---|', flush=True)
+    for case in SMOKE_CASES:
+        data = make_demo_data(case.dataset, os.path.join(out, 'data', case.dataset))
+        work_dir = os.path.join(out, case.name)
+        run = DEMO_RUNS[case.dataset]
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, '-m', 'ci.smoke_train', *smoke_train_args(
+            os.path.join(root, case.config), case.dataset, str(data), work_dir), '--no-test'],
+            capture_output=True, text=True, env=smoke_env(os.path.join(out, 'swanlog')), cwd=root)
+        seconds = time.monotonic() - started
+        metric = case.val_metrics[0]
+        values = [r[metric] for r in mmengine_records(work_dir)[1]] if result.returncode == 0 else []
+        shown = ' → '.join(f'{v:.3g}' for v in values) or f'failed: {result.stderr[-300:]}'
+        print(f'| {case.name} | {run.length} x {run.batch_size} | `{metric}` {shown} | {seconds:.0f} s |', flush=True)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', nargs='?', help='a recipe config')
+    parser.add_argument('--dataset', choices=sorted(DEMO_DATA))
+    parser.add_argument('--data-root', help='where the generated data is (made when missing)')
+    parser.add_argument('--work-dir')
+    parser.add_argument('--report', metavar='OUT', help='run every recipe\'s demo under OUT and print a table')
+    args, extra = parser.parse_known_args(argv)
+    if args.report:
+        return report(args.report)
+    if not (args.config and args.dataset and args.data_root and args.work_dir):
+        parser.error('CONFIG, --dataset, --data-root and --work-dir are needed (or --report OUT)')
+    make_demo_data(args.dataset, args.data_root)
+    from ci.smoke_train import main as smoke_train
+    return smoke_train(smoke_train_args(args.config, args.dataset, args.data_root, args.work_dir) + extra)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
