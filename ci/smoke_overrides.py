@@ -11,8 +11,10 @@ What changes, and why:
   default: COCO 1333x800 -> 333x200, Cityscapes crops 512x1024 -> 128x256);
   CIFAR's 32 px images are left as they are.
 - length: a few epochs or iterations with validation in between, logging at
-  every step, one checkpoint at the end. Images come from the recipe's
-  ``SwanlabInsightsHook`` (gallery, per-class pictures, dataset card).
+  every step, one checkpoint at the end.
+- images: a recipe's come from its ``SwanlabInsightsHook`` (gallery, per-class
+  pictures, dataset card); a config without it (a user's own) gets its task
+  visualization hook drawing every image instead.
 - detectors keep every box (``score_thr=0``): a model trained for a few
   iterations from scratch scores below the usual 0.05, and COCO evaluation of
   no boxes gives no mAP at all.
@@ -30,7 +32,7 @@ What changes, and why:
   it never mixes with real runs of the recipe in the same project.
 """
 import os
-from typing import Any
+from typing import Any, Optional
 
 from swanlab_backend.config_tree import LOADERS, innermost_dataset, iter_dicts, set_data_root
 from swanlab_backend.pretrained import drop_pretrained
@@ -81,6 +83,8 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
         _shorten_warmup(cfg, warmup_iters)
     cfg.default_hooks.logger.update(interval=1)
     cfg.randomness = dict(seed=1)
+    if not _has_insights(cfg):
+        _draw_every_image(cfg.default_hooks.get('visualization'))
     cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['swanlab_backend.stack_fixes', 'ci.tiny_datasets']
     _label_experiment(cfg, label)
     return cfg
@@ -118,6 +122,20 @@ def _shorten_warmup(cfg: Any, iterations: int) -> None:
     for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
         if scheduler.get('type') == 'LinearLR' and not scheduler.get('by_epoch', True):
             scheduler['end'] = min(scheduler.get('end', iterations), iterations)
+
+
+def _has_insights(cfg: Any) -> bool:
+    backends = cfg.get('visualizer', {}).get('vis_backends') or []
+    hooks = cfg.get('custom_hooks') or []
+    return (any(b.get('type') in BACKEND_NAMES and b.get('insights') is not None for b in backends)
+            or any(h.get('type') == 'SwanlabInsightsHook' for h in hooks))
+
+
+def _draw_every_image(hook: Optional[dict]) -> None:
+    if not hook:
+        return
+    hook['interval'] = 1
+    hook['draw' if 'draw' in hook or hook['type'] != 'VisualizationHook' else 'enable'] = True
 
 
 def _label_experiment(cfg: Any, label: str) -> None:

@@ -141,3 +141,9 @@ def test_swanlab_guide_config_works_as_written(tmp_path):
         assert board.get('/project')['name'] == 'MMDetection'
         assert check_experiment(board, 'faster-rcnn', str(work_dir), case.val_metrics, case.val_metrics,
                                 case.model_type) == []
+        # Without insights the smoke override has DetVisualizationHook draw every image: the test images
+        # (logged with the batch index as step) are one list at the test metrics' step.
+        exp = board.experiment('faster-rcnn')
+        test_steps = sorted(board.scalar_series(exp, 'test/coco/bbox_mAP'))
+        test_images = board.media(exp, 'test_img')
+        assert [m['step'] for m in test_images] == test_steps and len(test_images[0]['files']) == 4
