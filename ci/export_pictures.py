@@ -1,10 +1,11 @@
-"""Copy the insight pictures of smoke runs out of the local dashboard, for the docs.
+"""Copy the insight pictures of smoke or demo runs out of the local dashboard, for the docs.
 
     python -m ci.run_smoke --out work_dirs/smoke --only faster-rcnn_r50_fpn_1x_coco \\
         segformer_mit-b0_8xb2-160k_ade20k-512x512 resnet18_8xb16_cifar10
     python -m ci.export_pictures --log-dir work_dirs/smoke/swanlog --out docs/insights
 
-Reads each picture as the dashboard serves it (the last validation's entry, its
+``python -m ci.screenshots`` calls this for the demos (``--suffix -demo``), beside
+its browser screenshots. Reads each picture as the dashboard serves it (the last validation's entry, its
 first image) and writes it as ``<recipe family>_<key>.png``, at most 900 px wide
 and 300 KB, plus the last per-class table and the dataset card as ``.txt``.
 """
@@ -30,10 +31,11 @@ PICTURES = {  # experiment: (file prefix, image keys, text keys)
 MAX_WIDTH, MAX_BYTES = 900, 300_000
 
 
-def export(board: LocalDashboard, out: str) -> List[str]:
+def export(board: LocalDashboard, out: str, suffix: str = '') -> List[str]:
+    """Writes the pictures of the experiments ``<recipe><suffix>`` (``-demo`` for demos) into ``out``."""
     written = []
     for name, (prefix, image_keys, text_keys) in PICTURES.items():
-        exp = board.experiment(name)
+        exp = board.experiment(name + suffix)
         for key in image_keys:
             entry = board.media(exp, key)[-1]
             image = Image.open(io.BytesIO(board.media_bytes(exp, key, entry['files'][0]))).convert('RGB')
@@ -56,10 +58,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--log-dir', required=True, help='the SwanLab log dir of the smoke runs')
     parser.add_argument('--out', default='docs/insights')
+    parser.add_argument('--suffix', default='', help="the experiments' name after the recipe's (demos: -demo)")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     with LocalDashboard(args.log_dir) as board:
-        for path in export(board, args.out):
+        for path in export(board, args.out, args.suffix):
             print(f'{path}  {os.path.getsize(path) // 1024} KB')
     return 0
 
