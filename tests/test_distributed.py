@@ -39,6 +39,9 @@ def _assert_one_complete_experiment(log_dir, work_dir):
         assert [e['name'] for e in board.experiments()] == [FASTER_RCNN.name]
         # Every iteration rank 0 logged, once, with its values; val and test metrics; config; image.
         assert check_case(board, FASTER_RCNN, str(work_dir)) == []
+        # The gallery holds all 4 validation images, though each rank validated 2 of them.
+        gallery = board.media(board.experiment(FASTER_RCNN.name), 'val/gallery')
+        assert gallery and all(len(entry['files']) == 4 for entry in gallery)
 
 
 def test_two_processes_on_one_machine_make_one_experiment(tiny_data, tmp_path):
