@@ -76,6 +76,7 @@ class SwanlabInsightsHook(Hook):
         self._confusion: Optional[per_class.ConfusionMatrix] = None
         self._coco: List[coco_capture.CocoPrecision] = []
         self._bgr_inputs = False
+        self._ignore_index = 255  # the segmentation metric's, read at each evaluation
         self._gt_counts: Dict[str, np.ndarray] = {}
 
     # ---- hook points ---------------------------------------------------------------------------------------
@@ -105,10 +106,10 @@ class SwanlabInsightsHook(Hook):
         self._guarded('collection', self._collect, 'test', data_batch, outputs)
 
     def after_val_epoch(self, runner, metrics=None) -> None:
-        self._end(runner, 'val', runner.val_loop)
+        self._guarded('report', self._end, runner, 'val', runner.val_loop)
 
     def after_test_epoch(self, runner, metrics=None) -> None:
-        self._end(runner, 'test', runner.test_loop)
+        self._guarded('report', self._end, runner, 'test', runner.test_loop)
 
     # ---- collection on every rank ----------------------------------------------------------------------------
 
