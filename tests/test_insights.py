@@ -216,6 +216,11 @@ def test_classification_per_class_results_and_confusion_matrix_match_mmengine(ru
         header, rows = _table(text)
         assert [int(r[-1]) for r in rows] == truth.tolist()
         assert [sum(map(int, r[1:-1])) for r in rows] == truth.tolist()
+    # The ECharts copies for the cloud are in the run's record (the local dashboard never shows ECharts).
+    (run_dir,) = [d for d in (root / 'swanlog').glob('run-*') if CLS in (d / 'files' / 'config.yaml').read_text()]
+    charts = [json.loads(p.read_text()) for p in (run_dir / 'media' / 'echarts').glob('*.json')]
+    heat_maps = [c for c in charts if '"heatmap"' in json.dumps(c)]
+    assert heat_maps and all('airplane' in json.dumps(c) for c in heat_maps)
 
 
 def test_detection_per_class_ap_equals_mmdets_classwise_results(runs):
