@@ -70,7 +70,7 @@ class DashboardBrowser:
                 chart.scroll_into_view_if_needed()
                 page.wait_for_timeout(100)
             page.wait_for_load_state('networkidle')
-            page.evaluate('window.scrollTo(0, 0)')
+            page.evaluate('() => document.querySelectorAll("*").forEach(e => { e.scrollTop = 0; })')  # back to the top
         return page
 
     @staticmethod

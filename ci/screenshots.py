@@ -1,7 +1,8 @@
 """Regenerate the pictures of the docs: the dashboard as a browser shows it, and the insight pictures.
 
     python -m ci.screenshots                      # runs three demos first (~6 min on 2 cores)
-    python -m ci.screenshots --log-dir DIR        # or pictures of demos already in DIR (their swanlog)
+    python -m ci.screenshots --runs DIR           # the same, keeping the demos in DIR
+    python -m ci.screenshots --log-dir DIR/swanlog   # pictures of demos already run
 
 Runs the demos of ResNet-18 CIFAR-10, SegFormer ADE20K and Faster R-CNN COCO
 (``ci/demo.py``), opens ``swanlog`` in headless Chromium (``ci/browser.py``) and
@@ -31,9 +32,9 @@ CHARTS = {  # file: (experiment, chart title)
     'gallery_detection': (DETECTION, 'val/gallery'),
     'gallery_segmentation': (SEGMENTATION, 'val/gallery'),
     'gallery_classification': (CLASSIFICATION, 'val/gallery'),
-    'per_class_table': (CLASSIFICATION, 'val/per_class/table'),
+    'per_class_chart': (CLASSIFICATION, 'val/per_class/chart'),
     'confusion_matrix': (CLASSIFICATION, 'val/confusion_matrix'),
-    'dataset_card': (DETECTION, 'dataset/card'),
+    'dataset_card': (DETECTION, 'dataset/instances_per_class'),
 }
 
 
@@ -77,10 +78,11 @@ def screenshots(board: LocalDashboard, out: str) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--log-dir', help='the swanlog of demos already run (default: run them now)')
+    parser.add_argument('--runs', help='where to run the demos (kept; default: a temporary folder)')
     parser.add_argument('--out', default=os.path.join(ROOT, 'docs'))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix='screenshots-') as tmp:
-        log_dir = args.log_dir or run_demos(tmp)
+        log_dir = args.log_dir or run_demos(args.runs or tmp)
         for folder in ('screenshots', 'insights'):
             os.makedirs(os.path.join(args.out, folder), exist_ok=True)
         with LocalDashboard(log_dir) as board:
