@@ -8,7 +8,8 @@ What changes, and why:
   tiny dataset; batch size 2, no worker processes (2 CPU cores).
 - image scale: every ``scale``/``img_scale``/``crop_size``/``size`` in the
   pipelines and the data preprocessor is multiplied by ``scale_factor`` (1/4 by
-  default: COCO 1333x800 -> 333x200, Cityscapes crops 512x1024 -> 128x256);
+  default: COCO 1333x800 -> 333x192, Cityscapes crops 512x1024 -> 128x256),
+  sides that were multiples of 32 rounded to one;
   CIFAR's 32 px images are left as they are.
 - length: a few epochs or iterations with validation in between, logging at
   every step, one checkpoint at the end.
@@ -107,8 +108,16 @@ def _is_size(value: Any) -> bool:
 
 def _scaled(value: Any, factor: float) -> Any:
     if isinstance(value, int):
-        return max(8, round(value * factor))
-    return type(value)(max(8, round(v * factor)) for v in value)
+        return _scaled_side(value, factor)
+    return type(value)(_scaled_side(v, factor) for v in value)
+
+
+def _scaled_side(side: int, factor: float) -> int:
+    """A side that was a multiple of 32 stays one: RTMDet's neck needs feature maps that halve evenly
+    (640 x 1/8 = 80 breaks it; 96 does not)."""
+    if side % 32 == 0:
+        return max(32, round(side * factor / 32) * 32)
+    return max(8, round(side * factor))
 
 
 def _keep_all_detections(model_cfg: Any) -> None:
