@@ -43,7 +43,7 @@ class DemoRun(NamedTuple):
 DEMO_RUNS = {
     # An R50-FPN detector from scratch: 1/8 of COCO's scale, ~3.5 s per batch of 4 on 2 cores, mAP_50 off 0
     'coco': DemoRun(length=10, batch_size=4, scale_factor=0.125),
-    'cityscapes': DemoRun(length=4, batch_size=2, iters_per_round=10),
+    'cityscapes': DemoRun(length=8, batch_size=2, iters_per_round=10),  # DeepLabV3+ starts to learn at ~60
     'ade20k': DemoRun(length=4, batch_size=4, iters_per_round=10),
     'imagenet': DemoRun(length=4, batch_size=8),
     'cifar10': DemoRun(length=4, batch_size=16, scale_factor=1.0),
