@@ -8,6 +8,7 @@
   (:mod:`swanlab_backend.insights.coco_capture`), computed as mmdet's
   ``CocoMetric(classwise=True)`` prints it.
 """
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -80,7 +81,8 @@ def pr_curves(precision: np.ndarray, classes: Sequence[str], max_classes: int) -
     curves = {}
     for label, cube in (('IoU=0.50', precision[:1]), ('IoU=0.50:0.95', precision)):
         per_class = np.where(cube[:, :, :, 0, -1] > -1, cube[:, :, :, 0, -1], np.nan)  # IoU x recall x class
-        with np.errstate(invalid='ignore'), _quiet_mean():
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)  # a class without ground truth: NaN, then 0
             by_class = np.nanmean(per_class, axis=0)  # recall x class
             lines = {'all classes': np.nan_to_num(np.nanmean(by_class, axis=1))}
         present = [k for k in range(len(classes)) if np.isfinite(by_class[:, k]).any()]
@@ -88,19 +90,6 @@ def pr_curves(precision: np.ndarray, classes: Sequence[str], max_classes: int) -
             lines[classes[k]] = np.nan_to_num(by_class[:, k])
         curves[label] = lines
     return curves
-
-
-class _quiet_mean:
-    """Silences numpy's 'Mean of empty slice' for classes without ground truth (they become NaN, then 0)."""
-
-    def __enter__(self):
-        import warnings
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter('ignore', RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._catch.__exit__(*exc)
 
 
 def text_table(classes: Sequence[str], results: Dict[str, np.ndarray], counts: Optional[np.ndarray] = None,
