@@ -98,7 +98,7 @@ class CheckpointLedger:
     def validated(self, metrics: Dict[str, float], iteration: int, hook: Any) -> Dict[str, float]:
         """Updates the best values with one validation; returns the ``best/*`` scalars to log."""
         self.last_metrics = plain_numbers(metrics)
-        return update_best(self.best, metrics, iteration, hook)
+        return update_best(self.best, self.last_metrics, iteration, hook)
 
     def saved_now(self, runner: Any) -> List[str]:
         """Checkpoint files the hook points at that were written since the last call (new, or saved again)."""
