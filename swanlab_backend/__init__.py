@@ -24,6 +24,7 @@ except ImportError:  # swanlab missing: SwanlabVisBackend raises a clear error w
 from .hook import SwanlabHook  # noqa: E402
 from .insights import SwanlabInsightsHook  # noqa: E402
 from .vis_backend import SwanlabVisBackend  # noqa: E402
+from .writer_process import wait_until_written  # noqa: E402
 
 __version__ = '0.1.0'
-__all__ = ['SwanlabVisBackend', 'SwanlabHook', 'SwanlabInsightsHook', '__version__']
+__all__ = ['SwanlabVisBackend', 'SwanlabHook', 'SwanlabInsightsHook', 'wait_until_written', '__version__']

@@ -74,6 +74,8 @@ class ScalarConverter:
         self._warned = set()
 
     def __call__(self, key: str, value: Any) -> Optional[float]:
+        if type(value) is float and math.isfinite(value) and value != -1:  # most values: no checks to make
+            return value
         number = _as_number(value)
         if number is None:
             self._warn_once(key, f'SwanLab: skipping {key!r}: a {type(value).__name__} '

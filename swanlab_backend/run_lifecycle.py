@@ -74,13 +74,14 @@ def local_mode_available() -> bool:
 
 
 def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
-              upload_timeout: float = UPLOAD_TIMEOUT_S, new_run_kwargs: Optional[Dict[str, Any]] = None) -> Any:
+              upload_timeout: float = UPLOAD_TIMEOUT_S, new_run_kwargs: Optional[Dict[str, Any]] = None,
+              announce_start: bool = True) -> Any:
     """Starts the run for ``init_kwargs`` (already validated), falling back as described above.
 
     ``resume_id``: the run a resumed training (or a test of its checkpoint) continues. Only
     the cloud can reopen a run (``resume='allow'``); local and offline modes start a new
     one, with ``new_run_kwargs`` added. ``upload_timeout`` bounds finishing a run this
-    replaces, as :func:`finish_run` does.
+    replaces, as :func:`finish_run` does. ``announce_start``: say where the run can be seen.
     """
     import swanlab
     started = time.monotonic()
@@ -117,7 +118,8 @@ def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
         print_log(f'SwanLab: logging offline because {fallback} '
                   f'(decided in {time.monotonic() - started:.1f} s); training goes on. '
                   f'Upload later with: swanlab sync {run.dir}', logger='current', level=logging.WARNING)
-    announce(run, mode)
+    if announce_start:
+        announce(run, mode)
     return run
 
 

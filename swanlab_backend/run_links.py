@@ -22,17 +22,15 @@ def config_stem(runner: Any) -> Optional[str]:
 
 
 def read_run_id(runner: Any) -> Optional[str]:
-    path = _run_id_file(runner)
+    path = run_id_file(runner)
     if path and osp.isfile(path):
         with open(path) as f:
             return f.read().strip() or None
     return None
 
 
-def remember_run_id(runner: Any, run_id: str) -> None:
-    path = _run_id_file(runner)
-    if not path:
-        return
+def remember_run_id(path: str, run_id: str) -> None:
+    """Keeps ``run_id`` in ``path`` (:func:`run_id_file`), for a resumed training or a test to find."""
     try:
         os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
@@ -81,6 +79,6 @@ def tie_test_to_training(runner: Any, kwargs: dict, run_info: dict,
     return training_id, new_run, step
 
 
-def _run_id_file(runner: Any) -> Optional[str]:
+def run_id_file(runner: Any) -> Optional[str]:
     work_dir = getattr(runner, 'work_dir', None)
     return osp.join(work_dir, RUN_ID_FILE) if work_dir else None

@@ -2,7 +2,7 @@
 import logging
 import os
 import os.path as osp
-import tempfile
+import time
 import weakref
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -12,14 +12,15 @@ from mmengine.registry import VISBACKENDS
 from mmengine.visualization.vis_backend import BaseVisBackend, force_init_env
 
 from . import run_lifecycle, run_links
+from .background import BackgroundWorker
 from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
 from .environment import run_environment
-from .images import downscale, to_uint8_image
+from .images import PendingImage, to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
 from .validation import BACKEND_NAMES, validate_init_kwargs
-from .writer import BackgroundWriter
+from .writer_process import RemoteRun, start_writer
 
 MAX_TEST_IMAGES_PER_KEY = 50
 
@@ -32,10 +33,16 @@ class SwanlabVisBackend(BaseVisBackend):
     ``val/*`` at the iteration where validation ran (with ``val/epoch`` for
     epoch-based loops), test metrics to ``test/*``; the config is logged as
     searchable hyper-parameters plus its full text, images in RGB with a
-    caption. Logging happens on a background thread, and nothing here raises
-    into training once the run has started. Only global rank 0 creates a run,
-    when the runner's first phase begins (a test-only run is tied to the
-    training it tests: :mod:`swanlab_backend.run_links`).
+    caption. Only global rank 0 creates a run, when the runner's first phase
+    begins (a test-only run is tied to the training it tests:
+    :mod:`swanlab_backend.run_links`), and nothing here raises into training.
+
+    SwanLab itself runs in a writer process of its own, started with the
+    backend (:mod:`swanlab_backend.writer_process`): a logging call is a
+    conversion and one write to a journal on disk, ``close()`` returns at once,
+    and the writer finishes writing on its own, also when the training is
+    killed (the run is then marked crashed). ``wait_on_close=True``, or
+    ``swanlab_backend.wait_until_written()``, waits until all is written.
 
     Without an API key the run is written for the local dashboard
     (``swanlab watch <log_dir>``); with one (``SWANLAB_API_KEY`` or
@@ -67,12 +74,16 @@ class SwanlabVisBackend(BaseVisBackend):
             the experiment name to the config file's name.
         log_config_text (bool): Also log the full config text. Defaults to True.
         max_image_side (int): Longer images are downscaled to this. Defaults to 2048.
-        close_timeout (float): Seconds :meth:`close` waits for this backend's
-            pending data; SwanLab's local writer stores ~2000 values/s, so a
-            burst logged faster is still being written at close. Defaults to 120.
-        upload_timeout (float): Online, seconds :meth:`close` then waits for the
+        close_timeout (float): Seconds :meth:`close` waits for drawing and
+            hashing still in progress in this process, and, with
+            ``wait_on_close`` (or when the writer runs on a thread here), for
+            SwanLab to write everything. Defaults to 120.
+        upload_timeout (float): Online, seconds the writer then waits for the
             cloud to take what is left; the run stays complete in its local
             record, and the warning prints ``swanlab sync <run dir>``. Defaults to 60.
+        wait_on_close (bool): :meth:`close` returns only once the writer process has
+            written everything (and uploaded it, within ``upload_timeout``).
+            Defaults to False: the training process exits at once.
         upload_checkpoints (Sequence[str]): Which checkpoints to save into the run
             with SwanLab's file saving: ``'best'`` (each new best), ``'last'`` (the
             last one when training ends). Defaults to none: the ledger
@@ -87,7 +98,7 @@ class SwanlabVisBackend(BaseVisBackend):
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
                  max_image_side: int = 2048, close_timeout: float = 120.0,
                  upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S, upload_checkpoints: Sequence[str] = (),
-                 max_upload_mb: float = 1024.0, insights: Optional[dict] = None):
+                 max_upload_mb: float = 1024.0, insights: Optional[dict] = None, wait_on_close: bool = False):
         super().__init__(save_dir)
         if insights is not None:
             from .insights import SwanlabInsightsHook
@@ -97,13 +108,14 @@ class SwanlabVisBackend(BaseVisBackend):
         if unknown:
             raise ValueError(f"SwanlabVisBackend: upload_checkpoints takes 'best' and/or 'last', not {sorted(unknown)}")
         self._upload, self._max_upload_mb = set(upload_checkpoints), max_upload_mb
-        self._runner_ref = None
+        self._runner_ref, self._next_runner_search = None, 0.0
         self.link_runner(find_runner())
         self._init_kwargs = dict(init_kwargs or {})
         validate_init_kwargs(self._init_kwargs, getattr(getattr(self.runner, 'cfg', None), 'filename', None))
         self._log_config_text, self._max_image_side = log_config_text, max_image_side
-        self._close_timeout, self._upload_timeout = close_timeout, upload_timeout
-        self._run, self._writer = None, None
+        self._close_timeout, self._upload_timeout, self._wait_on_close = close_timeout, upload_timeout, wait_on_close
+        self._run: Optional[RemoteRun] = None
+        self._background = BackgroundWorker()
         self._started = self._closed = self._keep_open = False
         self._pending_config: Any = None
         self._checkpoint_meta: dict = {}
@@ -115,6 +127,10 @@ class SwanlabVisBackend(BaseVisBackend):
         self._ledger: Optional[RunLedger] = None
         self._epoch_axes: set = set()
         self._after_curves: Optional[list] = []  # (fn, args) held until the first curve exists; then None
+        # Started now, so that Python, SwanLab and swanlab.init take their seconds while the runner builds the model.
+        self._writer = start_writer() if get_rank() == 0 else None
+        if self._writer is not None:
+            weakref.finalize(self, self._writer.release)  # a backend dropped unclosed: finish or let go
 
     # ---- wiring to the runner (SwanlabHook calls these) ----------------------------------------------------
 
@@ -142,8 +158,9 @@ class SwanlabVisBackend(BaseVisBackend):
 
     @property  # type: ignore
     @force_init_env
-    def experiment(self) -> Any:
-        """The ``swanlab.Run`` (None on ranks other than 0 or when it failed to start)."""
+    def experiment(self) -> Optional[RemoteRun]:
+        """The run, as the writer process holds it (``log``, ``config.update``, ``id``, ``dir``, ``url``,
+        ``wait()``); None on ranks other than 0."""
         self._start(None)
         return self._run
 
@@ -153,9 +170,12 @@ class SwanlabVisBackend(BaseVisBackend):
             self._start(None)
 
     def _start(self, phase: Optional[str]) -> None:
-        if self._started or self._closed or get_rank() != 0:
+        if self._started or self._closed or self._writer is None:
             return
         self._started = True
+        if get_rank() != 0:  # built before the process group: this rank's writer is not needed
+            self._writer.abandon()
+            return
         runner, kwargs, run_info = self.runner, dict(self._init_kwargs), run_environment()
         kwargs.setdefault('log_dir', self._default_log_dir())
         if not (kwargs.get('experiment_name') or kwargs.get('name')) and run_links.config_stem(runner):
@@ -166,35 +186,16 @@ class SwanlabVisBackend(BaseVisBackend):
                 runner, kwargs, run_info, self._checkpoint_meta)
         else:
             reopen_id, new_run = run_links.continue_resumed(runner, kwargs, run_info), {}
-        self._run = self._start_run_somewhere(kwargs, reopen_id, new_run)
-        if self._run is None:
-            return
-        self._writer = BackgroundWriter()
-        if not test_only:
-            run_links.remember_run_id(runner, self._run.id)
-            if getattr(runner, 'work_dir', None):
-                self._ledger = RunLedger(runner.work_dir, self._run, self._writer.submit, self._upload,
-                                         self._max_upload_mb)
+        self._run = self._writer
+        self._run.init(kwargs, reopen_id, new_run, self._upload_timeout, self._max_image_side,
+                       None if test_only else run_links.run_id_file(runner))
+        if not test_only and getattr(runner, 'work_dir', None):
+            self._ledger = RunLedger(runner.work_dir, self._run, self._background.submit, self._upload,
+                                     self._max_upload_mb)
         run_lifecycle.finish_at_exit(self)
-        self._writer.submit(self._run.config.update, run_info)
+        self._run.config.update(run_info)
         if self._pending_config is not None:
             self.add_config(self._pending_config)
-
-    def _start_run_somewhere(self, kwargs: dict, reopen_id: Optional[str], new_run: dict) -> Any:
-        """Starts the run; if its log dir cannot be used, in a temporary one; else tracking is off."""
-        for attempt in range(2):
-            try:
-                return run_lifecycle.start_run(kwargs, reopen_id, self._upload_timeout, new_run)
-            except Exception as e:
-                if attempt:
-                    print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
-                              logger='current', level=logging.WARNING)
-                    return None
-                fallback = tempfile.mkdtemp(prefix='swanlog-')
-                print_log(f'SwanLab could not start a run in {kwargs["log_dir"]} ({type(e).__name__}: {e}); '
-                          f'logging to {fallback} instead. Training goes on.', logger='current',
-                          level=logging.WARNING)
-                kwargs = dict(kwargs, log_dir=fallback)
 
     def _default_log_dir(self) -> str:
         if os.environ.get('SWANLAB_LOG_DIR'):
@@ -214,31 +215,30 @@ class SwanlabVisBackend(BaseVisBackend):
         """Sends what is pending and finishes the run as a success (safe on every rank, idempotent)."""
         if self._keep_open:
             self._keep_open = False
-            if self._writer is not None and not self._closed:
-                self._writer.flush(self._close_timeout)
+            if not self._closed:
+                self._background.flush(self._close_timeout)
             return
         self.finish('success')
 
     def finish(self, state: str, error: Optional[str] = None, close_timeout: Optional[float] = None) -> None:
-        """Sends what is pending, then finishes the run as ``state`` in bounded time (idempotent)."""
+        """Hands over what is pending and the end of the run as ``state``, in bounded time (idempotent)."""
         if self._closed:
             return
         self._closed = True
         run_lifecycle.forget(self)
-        if self._run is None:
-            return
         close_timeout = self._close_timeout if close_timeout is None else close_timeout
+        if self._run is None:
+            if self._writer is not None:
+                self._writer.abandon()
+            return
         self._release_after_curves()  # a run without a single curve still gets its config text
-        if not self._writer.close(close_timeout):
-            print_log(f'SwanLab: data still pending after {close_timeout:.0f} s was dropped', logger='current',
-                      level=logging.WARNING)
-        if self._run.alive:
-            try:
-                run_lifecycle.finish_run(self._run, state, error, self._upload_timeout)
-            except Exception as e:
-                print_log(f'SwanLab: could not finish the run ({type(e).__name__}: {e})', logger='current',
-                          level=logging.WARNING)
-        run_lifecycle.announce(self._run, self._run.mode, finished=state)
+        if not self._background.close(close_timeout):
+            print_log(f'SwanLab: drawing or hashing still pending after {close_timeout:.0f} s was dropped',
+                      logger='current', level=logging.WARNING)
+        self._run.finish(state, error)
+        if (self._wait_on_close or self._run.in_process) and not self._run.wait(close_timeout):
+            print_log(f'SwanLab: the writer was still writing after {close_timeout:.0f} s; it goes on in '
+                      f'the background', logger='current', level=logging.WARNING)
 
     @property
     def ledger(self) -> Optional[RunLedger]:
@@ -255,7 +255,7 @@ class SwanlabVisBackend(BaseVisBackend):
         if self._run is None:
             return
         flat, secrets = flatten_config(config.to_dict() if hasattr(config, 'to_dict') else dict(config))
-        self._writer.submit(self._run.config.update, flat)
+        self._run.config.update(flat)
         if self._log_config_text:
             self._submit_after_curves(self._send_config_text, config, secrets)
 
@@ -269,14 +269,14 @@ class SwanlabVisBackend(BaseVisBackend):
         logged: the local dashboard shows charts in the order they were created, and a person looks for the
         curves first."""
         if self._after_curves is None:
-            self._writer.submit(fn, *args)
+            self._background.submit(fn, *args)
         else:
             self._after_curves.append((fn, args))
 
     def _release_after_curves(self) -> None:
         held, self._after_curves = self._after_curves or [], None
         for fn, args in held:
-            self._writer.submit(fn, *args)
+            self._background.submit(fn, *args)
 
     @force_init_env
     def add_scalar(self, name: str, value: Union[int, float, Any], step: int = 0, **kwargs) -> None:
@@ -292,8 +292,9 @@ class SwanlabVisBackend(BaseVisBackend):
         self._start(None)
         if self._run is None or self._closed:
             return
-        if self._runner_ref is None:  # a Visualizer built before its Runner: link on first use
-            self.link_runner(find_runner())
+        if self._runner_ref is None and time.monotonic() >= self._next_runner_search:
+            self._next_runner_search = time.monotonic() + 1.0  # a script without a Runner: look once a second
+            self.link_runner(find_runner())  # a Visualizer built before its Runner: link on first use
         # Before SwanlabHook has seen a phase (it joins mid-run when linked late), it is training.
         section = self._section or ('train' if self._runner_ref is not None else None)
         data = {self._keys(section, key): number for key, number in
@@ -301,7 +302,7 @@ class SwanlabVisBackend(BaseVisBackend):
         step, extra = self._step_for(section, step)
         if data:
             self._define_epoch_axis(extra, data)
-            self._writer.submit(self._run.log, {**extra, **data}, step=step)
+            self._run.log_numbers({**extra, **data}, step)
             if self._after_curves is not None:
                 self._release_after_curves()
 
@@ -311,7 +312,7 @@ class SwanlabVisBackend(BaseVisBackend):
         if 'val/epoch' in extra:
             for key in set(data) - self._epoch_axes - {'val/epoch'}:
                 self._epoch_axes.add(key)
-                self._writer.submit(self._run.define_metric, key, x_axis='val/epoch', step_sync=False)
+                self._run.define_metric(key, x_axis='val/epoch', step_sync=False)
 
     def log_metrics(self, section: str, metrics: dict) -> None:
         """Logs ``metrics`` under ``section`` at the current iteration (test metrics go here)."""
@@ -337,7 +338,7 @@ class SwanlabVisBackend(BaseVisBackend):
     def add_image(self, name: str, image: Any, step: int = 0, **kwargs) -> None:
         """Logs an image (RGB/RGBA/gray, HWC or CHW, uint8 or float) with its name as caption.
 
-        Only a copy is made on the training thread; encoding happens in the background.
+        The pixels go to the writer process as they are; downscaling and encoding happen there.
         Images drawn during a test (MMEngine passes the batch index as step) are
         logged together, as one list per name, at the step of the test metrics.
         """
@@ -345,15 +346,18 @@ class SwanlabVisBackend(BaseVisBackend):
         if self._run is None or self._closed:
             return
         try:
-            array = to_uint8_image(image).copy()
+            array = to_uint8_image(image)
         except ValueError as e:
             print_log(f'SwanLab: skipping image {name!r}: {e}', logger='current', level=logging.WARNING)
             return
         key = self._keys(None, name)
         if self._section == 'test':
-            self._hold_test_image(key, array, name)
+            self._hold_test_image(key, array.copy(), name)  # the caller may draw into it again
             return
-        self._writer.submit(self._send_images, key, [(array, name)], int(step), True)
+        # Several images of one key at one step (mmdet logs one per batch item) get their own steps.
+        step = max(int(step), self._image_steps.get(key, -1) + 1)
+        self._image_steps[key] = step
+        self._run.log({key: PendingImage(array, name)}, step=step)
 
     def _hold_test_image(self, key: str, array: Any, caption: str) -> None:
         held = self._test_images.setdefault(key, [])
@@ -361,7 +365,7 @@ class SwanlabVisBackend(BaseVisBackend):
             print_log(f'SwanLab: only the first {MAX_TEST_IMAGES_PER_KEY} test images of {key!r} are logged '
                       "(raise the visualization hook's interval)", logger='current', level=logging.WARNING)
         if len(held) < MAX_TEST_IMAGES_PER_KEY:
-            held.append((array, caption))
+            held.append(PendingImage(array, caption))
 
     def end_test(self) -> None:
         """Logs the images held during the test at the step of its metrics (:class:`SwanlabHook` calls it)."""
@@ -369,31 +373,18 @@ class SwanlabVisBackend(BaseVisBackend):
         if self._run is not None and not self._closed:
             step = self._step_for('test', 0)[0]
             for key, images in held.items():
-                self._writer.submit(self._send_images, key, images, step, False)
-
-    def _send_images(self, key: str, images: list, step: int, one_per_step: bool) -> None:
-        import swanlab
-        media = []
-        for array, caption in images:
-            if max(array.shape[:2]) > self._max_image_side:
-                array = downscale(array, self._max_image_side)
-                caption = f'{caption} (downscaled to {array.shape[1]}x{array.shape[0]})'
-            media.append(swanlab.Image(array, caption=caption))
-        if one_per_step:  # several images of one key at one step (mmdet logs one per batch item) get their own steps
-            step = max(step, self._image_steps.get(key, -1) + 1)
-            self._image_steps[key] = step
-        self._run.log({key: media if len(media) > 1 else media[0]}, step=step)
+                self._run.log({key: images if len(images) > 1 else images[0]}, step=step)
 
     def log_report(self, section: str, build: Callable[[], dict]) -> None:
         """Logs what ``build()`` returns (keys to SwanLab values or media) at the step of ``section``'s
-        evaluation (``'dataset'``: step 0). ``build`` runs on the writer thread, so drawing costs
-        training nothing (:class:`~swanlab_backend.insights.SwanlabInsightsHook` uses it)."""
+        evaluation (``'dataset'``: step 0). ``build`` runs on a background thread, so drawing costs
+        the training thread nothing (:class:`~swanlab_backend.insights.SwanlabInsightsHook` uses it)."""
         self._start(None)
         if self._run is not None and not self._closed:
             if section == 'dataset':
                 self._submit_after_curves(self._send_report, build, 0)
             else:
-                self._writer.submit(self._send_report, build, self._step_for(section, 0)[0])
+                self._background.submit(self._send_report, build, self._step_for(section, 0)[0])
 
     def _send_report(self, build: Callable[[], dict], step: int) -> None:
         data = build()
@@ -405,11 +396,8 @@ class SwanlabVisBackend(BaseVisBackend):
         """Logs a text (shown as such in the local dashboard, e.g. the checkpoint ledger)."""
         self._start(None)
         if self._run is not None and not self._closed:
-            self._writer.submit(self._send_text, name, text, int(step), caption)
-
-    def _send_text(self, name: str, text: str, step: int, caption: Optional[str] = None) -> None:
-        import swanlab
-        self._run.log({name: swanlab.Text(text, caption=caption)}, step=step)
+            import swanlab
+            self._run.log({name: swanlab.Text(text, caption=caption)}, step=int(step))
 
     def add_graph(self, model: Any, data_batch: Sequence[dict], **kwargs) -> None:
         """Not supported by SwanLab; kept silent like MMEngine's other backends."""

@@ -2,12 +2,12 @@
 import threading
 import time
 
-from swanlab_backend.writer import BackgroundWriter
+from swanlab_backend.background import BackgroundWorker
 
 
 def test_calls_run_in_order():
     seen = []
-    writer = BackgroundWriter()
+    writer = BackgroundWorker()
     for i in range(100):
         writer.submit(seen.append, i)
     assert writer.close(10)
@@ -17,7 +17,7 @@ def test_calls_run_in_order():
 def _stuck_writer(max_pending):
     """A writer whose worker is blocked and whose queue is full."""
     release = threading.Event()
-    writer = BackgroundWriter(max_pending=max_pending)
+    writer = BackgroundWorker(max_pending=max_pending)
     writer.submit(release.wait)
     for _ in range(max_pending):
         writer.submit(lambda: None)
@@ -35,7 +35,7 @@ def test_flush_and_close_give_up_after_their_timeout_even_with_a_full_queue():
 
 def test_a_failing_call_is_reported_and_the_rest_still_runs():
     seen = []
-    writer = BackgroundWriter()
+    writer = BackgroundWorker()
     writer.submit(lambda: 1 / 0)
     writer.submit(seen.append, 'after')
     assert writer.close(10) and seen == ['after']

@@ -1,0 +1,216 @@
+"""The one place that talks to SwanLab: it owns the run and writes what the journal brings.
+
+It runs in a writer process of its own (:mod:`swanlab_backend.writer_process` starts
+``python -c BOOTSTRAP FOLDER PARENT_PID``), so that ``swanlab.init``, SwanLab's
+writer threads, PNG encoding and the final upload never take the training's time or
+GIL; if that process cannot start, the same loop runs on a thread of the training.
+
+Records (tuples, in journal order): ``('init', spec)``, ``('log', data, step)``,
+``('config', dict)``, ``('define_metric', key, kwargs)``, ``('save', path, kwargs)``,
+``('finish', state, error, announce)`` and ``('abandon',)`` (no run was needed). When
+the training process disappears without a ``finish`` (SIGKILL, out of memory), the
+writer writes everything that reached the journal and finishes the run as crashed.
+
+``status.json`` next to the journal tells the training side (and
+:func:`~swanlab_backend.writer_process.wait_until_written`) how far it got.
+"""
+import json
+import logging
+import os
+import os.path as osp
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from typing import Any, Optional
+
+from mmengine.logging import print_log
+
+from . import run_lifecycle, run_links
+from .images import to_swanlab
+from .journal import JournalReader
+
+STATUS_FILE = 'status.json'
+POLL_S = 0.02
+KILLED = ('the training process ended without finishing the run (it was killed: SIGKILL, out of memory, '
+          'or the node went down); everything it logged before is kept')
+
+
+def read_status(folder: str) -> dict:
+    try:
+        with open(osp.join(folder, STATUS_FILE)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MiB."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class RunWriter:
+    """Reads the journal in ``folder`` and writes it into one SwanLab run.
+
+    Args:
+        folder (str): The journal's folder; deleted once everything is written.
+        parent_pid (int, optional): The training process; when it is gone without a
+            ``finish`` record, the run is finished as crashed. None on a thread of
+            the training process itself.
+    """
+
+    def __init__(self, folder: str, parent_pid: Optional[int] = None):
+        self.folder, self._parent_pid = folder, parent_pid
+        self._run: Any = None
+        self._status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready', 'records': 0}
+        self._max_image_side = 2048
+        self._upload_timeout = run_lifecycle.UPLOAD_TIMEOUT_S
+        self._reported: set = set()
+        self._started = time.monotonic()
+
+    def run(self) -> None:
+        """Writes records as they come until the run is finished or abandoned, then cleans up."""
+        reader = JournalReader(self.folder)
+        self._save_status()
+        try:
+            while True:
+                handled = 0
+                for record in reader.records():
+                    handled += 1
+                    if not self._handle(record):
+                        return
+                if not handled:
+                    if self._parent_gone():
+                        for record in reader.records():  # what arrived before it went
+                            if not self._handle(record):
+                                return
+                        self._finish('crashed', KILLED, announce=True)
+                        return
+                    time.sleep(POLL_S)
+        finally:
+            reader.close()
+            self._status.update(phase='done', peak_rss_mb=round(peak_rss_mb(), 1),
+                                seconds=round(time.monotonic() - self._started, 2))
+            self._save_status()
+            if self._parent_pid is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _parent_gone(self) -> bool:
+        return self._parent_pid is not None and os.getppid() != self._parent_pid
+
+    def _handle(self, record: tuple) -> bool:
+        """Writes one record; False once the run is over."""
+        kind, args = record[0], record[1:]
+        self._status['records'] += 1
+        if kind == 'abandon':
+            return False
+        if kind == 'finish':
+            self._finish(*args)
+            return False
+        if kind == 'init':
+            self._init(*args)
+        elif self._run is not None:
+            try:
+                self._write(kind, args)
+            except Exception as e:  # one bad value must not end the run
+                self._report_once(e)
+        return True
+
+    def _write(self, kind: str, args: tuple) -> None:
+        if kind == 'log':
+            data, step = args
+            self._run.log({k: to_swanlab(v, self._max_image_side) for k, v in data.items()}, step=step)
+        elif kind == 'config':
+            self._run.config.update(args[0])
+        elif kind == 'define_metric':
+            self._run.define_metric(args[0], **args[1])
+        elif kind == 'save':
+            self._run.save(args[0], **args[1])
+        else:
+            raise ValueError(f'unknown journal record {kind!r}')
+
+    def _init(self, spec: dict) -> None:
+        self._max_image_side = spec.get('max_image_side', self._max_image_side)
+        self._upload_timeout = spec.get('upload_timeout', self._upload_timeout)
+        self._run = start_run_somewhere(spec['init_kwargs'], spec.get('reopen_id'), self._upload_timeout,
+                                        spec.get('new_run') or {})
+        if self._run is None:
+            self._status['phase'] = 'failed'
+        else:
+            self._status.update(phase='running', id=self._run.id, dir=str(self._run.dir), mode=self._run.mode,
+                                url=getattr(self._run, 'url', None) if self._run.mode == 'online' else None)
+            if spec.get('run_id_file'):
+                run_links.remember_run_id(spec['run_id_file'], self._run.id)
+        self._save_status()
+        if threading.current_thread() is threading.main_thread():  # swanlab.init installs handlers of its own
+            ignore_stop_signals()
+
+    def _finish(self, state: str, error: Optional[str], announce: bool) -> None:
+        if self._run is None:
+            return
+        try:
+            run_lifecycle.finish_run(self._run, state, error, self._upload_timeout)
+        except Exception as e:
+            print_log(f'SwanLab: could not finish the run ({type(e).__name__}: {e})', logger='current',
+                      level=logging.WARNING)
+        if announce:
+            run_lifecycle.announce(self._run, self._run.mode, finished=state)
+
+    def _report_once(self, e: Exception) -> None:
+        if type(e) not in self._reported:  # once per kind, not once per step
+            self._reported.add(type(e))
+            print_log(f'SwanLab: a logging call failed and was dropped ({type(e).__name__}: {e}); '
+                      'further failures of this kind are not reported', logger='current', level=logging.WARNING)
+
+    def _save_status(self) -> None:
+        path = osp.join(self.folder, STATUS_FILE)
+        try:
+            with open(path + '.tmp', 'w') as f:
+                json.dump(self._status, f)
+            os.replace(path + '.tmp', path)
+        except OSError:
+            pass  # the folder is gone: a reader treats that as done
+
+
+def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: float, new_run: dict) -> Any:
+    """Starts the run; if its log dir cannot be used, in a temporary one; else tracking is off (None)."""
+    for attempt in range(2):
+        try:
+            return run_lifecycle.start_run(kwargs, reopen_id, upload_timeout, new_run, announce_start=False)
+        except Exception as e:
+            if attempt:
+                print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
+                          logger='current', level=logging.WARNING)
+                return None
+            fallback = tempfile.mkdtemp(prefix='swanlog-')
+            print_log(f'SwanLab could not start a run in {kwargs["log_dir"]} ({type(e).__name__}: {e}); '
+                      f'logging to {fallback} instead. Training goes on.', logger='current', level=logging.WARNING)
+            kwargs = dict(kwargs, log_dir=fallback)
+
+
+def ignore_stop_signals() -> None:
+    # Ctrl+C reaches the training (this process has a session of its own); on SIGTERM (Slurm signals every
+    # process of a job) go on: the training's own handler sends the finish, or its death is noticed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def main(argv: list) -> int:
+    folder, parent_pid = argv[0], int(argv[1])
+    ignore_stop_signals()
+    RunWriter(folder, parent_pid).run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
