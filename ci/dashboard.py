@@ -22,8 +22,10 @@ import urllib.request
 from typing import Any, Dict, List, Optional
 
 from swanlab_backend.run_links import RUN_ID_FILE
+from swanlab_backend.writer_process import wait_until_written
 
 STATUS = {1: 'finished', 0: 'running', -1: 'crashed'}
+WRITER_TIMEOUT_S = 600
 
 
 def free_port() -> int:
@@ -109,7 +111,11 @@ class LocalDashboard:
         return body.get('data', body)
 
     def get_bytes(self, path: str) -> bytes:
-        """The raw answer to ``GET /api/v1<path>``."""
+        """The raw answer to ``GET /api/v1<path>``, once the writer processes of runs in the log dir have
+        written everything (a training process returns before its writer is done)."""
+        if not wait_until_written(self.log_dir, WRITER_TIMEOUT_S):
+            raise AssertionError(f'SwanLab writer processes were still writing into {self.log_dir} after '
+                                 f'{WRITER_TIMEOUT_S} s')
         if not self.url:
             self.start()
         with urllib.request.urlopen(f'{self.url}/api/v1{path}', timeout=30) as answer:

@@ -3,6 +3,7 @@ import re
 from pathlib import Path
 
 from ci.run_smoke import swanlab_free_env
+from swanlab_backend.writer_process import wait_until_written
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY_TRAIN = ROOT / 'tests' / 'toy_train.py'
@@ -28,6 +29,7 @@ def recorded_runs(log_dir) -> dict:
     from swanlab.proto.swanlab.record.v1.record_pb2 import Record
     from swanlab.proto.swanlab.run.v1 import run_pb2
     from swanlab.sdk.internal.core_python.store import DataStoreReader
+    assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
     runs = {}
     for path in sorted(Path(log_dir).glob('run-*/run-*.swanlab')):
         reader, name, state = DataStoreReader(), None, 'RUNNING'
