@@ -59,3 +59,30 @@ def write_result(path: str, result: dict) -> int:
     with open(path, 'w') as f:
         json.dump(result, f)
     return 0
+
+
+
+def watch_writers(swanlab_log_dir: str) -> dict:
+    """After a child process exited: how long until our writer processes have written everything into
+    ``swanlab_log_dir`` (the last value is on the dashboard), and their peak memory, read from /proc."""
+    import time
+
+    from swanlab_backend.writer_process import pending_writers
+    started, peak = time.perf_counter(), {}
+    while True:
+        pending = pending_writers(swanlab_log_dir)
+        if not pending:
+            break
+        for status in pending:
+            peak[status['pid']] = max(peak.get(status['pid'], 0.0), _peak_rss_mb(status['pid']))
+        time.sleep(0.05)
+    return dict(written_after_exit_s=time.perf_counter() - started,
+                writer_peak_rss_mb=max(peak.values()) if peak else None)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        with open(f'/proc/{pid}/status') as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith('VmHWM:'))
+    except (OSError, StopIteration):
+        return 0.0

@@ -21,6 +21,7 @@ MAX_KEY_LENGTH = 200
 _COCO_STATISTIC = re.compile(r'(^|/)(bbox|segm)_(mAP|AR)[\w@]*$')
 _UNSAFE = re.compile(r'[<>:"\\|?*#%\x00-\x1f\x7f]')
 _SLASHES = re.compile(r'/{2,}')
+_PLAIN = {float, int}  # by exact type: bool and numpy types take the checks below
 
 
 def sanitize_key(key: Any) -> str:
@@ -74,8 +75,8 @@ class ScalarConverter:
         self._warned = set()
 
     def __call__(self, key: str, value: Any) -> Optional[float]:
-        if type(value) is float and math.isfinite(value) and value != -1:  # most values: no checks to make
-            return value
+        if type(value) in _PLAIN and math.isfinite(value) and value != -1:  # most values: no checks to make
+            return float(value)
         number = _as_number(value)
         if number is None:
             self._warn_once(key, f'SwanLab: skipping {key!r}: a {type(value).__name__} '

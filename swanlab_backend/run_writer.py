@@ -34,6 +34,9 @@ from .journal import JournalReader
 
 STATUS_FILE = 'status.json'
 POLL_S = 0.02
+# SwanLab queues what run.log gets (up to 100,000 events) for its own writer thread, which stores ~1500 values/s
+# locally: reading the journal faster than that would only move the backlog from disk into this process's memory.
+MAX_SWANLAB_BACKLOG = 1000
 KILLED = ('the training process ended without finishing the run (it was killed: SIGKILL, out of memory, '
           'or the node went down); everything it logged before is kept')
 
@@ -102,8 +105,7 @@ class RunWriter:
             self._status.update(phase='done', peak_rss_mb=round(peak_rss_mb(), 1),
                                 seconds=round(time.monotonic() - self._started, 2))
             self._save_status()
-            if self._parent_pid is not None:
-                shutil.rmtree(self.folder, ignore_errors=True)
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _parent_gone(self) -> bool:
         return self._parent_pid is not None and os.getppid() != self._parent_pid
@@ -129,6 +131,7 @@ class RunWriter:
     def _write(self, kind: str, args: tuple) -> None:
         if kind == 'log':
             data, step = args
+            self._wait_for_swanlab()
             self._run.log({k: to_swanlab(v, self._max_image_side) for k, v in data.items()}, step=step)
         elif kind == 'config':
             self._run.config.update(args[0])
@@ -138,6 +141,14 @@ class RunWriter:
             self._run.save(args[0], **args[1])
         else:
             raise ValueError(f'unknown journal record {kind!r}')
+
+    def _wait_for_swanlab(self) -> None:
+        try:  # SwanLab's private queue: without it (another SwanLab version), no pacing, nothing else changes
+            backlog = self._run._components.emitter.queue
+        except AttributeError:
+            return
+        while backlog.qsize() > MAX_SWANLAB_BACKLOG:
+            time.sleep(POLL_S)
 
     def _init(self, spec: dict) -> None:
         self._max_image_side = spec.get('max_image_side', self._max_image_side)
@@ -208,6 +219,7 @@ def ignore_stop_signals() -> None:
 def main(argv: list) -> int:
     folder, parent_pid = argv[0], int(argv[1])
     ignore_stop_signals()
+    os.nice(5)  # where training and data loading use every core, they go first; the journal waits on disk
     RunWriter(folder, parent_pid).run()
     return 0
 

@@ -83,6 +83,7 @@ class RemoteRun:
         self._next_check = time.monotonic() + CHECK_EVERY_S
         self._announced = self._finished = self._initialized = False
         self._lost: Optional[str] = None
+        self._last_status: dict = {}
         self.config = _Config(self)
         self._images: deque = deque()  # (record, bytes) for the image thread
         self._image_bytes = 0
@@ -171,9 +172,15 @@ class RemoteRun:
 
     def info(self, timeout: Optional[float] = INFO_TIMEOUT_S) -> dict:
         """The writer's status (``phase``, and once ``running``: ``id``, ``dir``, ``mode``, ``url``)."""
-        wait_for(lambda: read_status(self.folder).get('phase') not in (None, 'ready') or not self._writer_alive(),
-                 timeout)
-        return read_status(self.folder)
+        wait_for(lambda: self._status().get('phase') not in (None, 'ready') or not self._writer_alive(), timeout)
+        return self._status()
+
+    def _status(self) -> dict:
+        """The writer's status file, or the last one seen with the run in it (the writer deletes it at the end)."""
+        status = read_status(self.folder)
+        if status.get('id'):
+            self._last_status = status
+        return status or self._last_status
 
     @property
     def id(self) -> Optional[str]:
@@ -212,7 +219,7 @@ class RemoteRun:
     def _check_writer(self) -> None:
         """Once a second: announce the run when it has started; notice a writer process that died."""
         self._next_check = time.monotonic() + CHECK_EVERY_S
-        status = read_status(self.folder)
+        status = self._status()
         if status.get('id') and not self._announced:
             self._announced = True
             run_lifecycle.announce(_RunInfo(status), status['mode'])
