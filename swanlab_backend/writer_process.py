@@ -84,6 +84,8 @@ class RemoteRun:
         self._announced = self._finished = self._initialized = False
         self._lost: Optional[str] = None
         self._last_status: dict = {}
+        self._reported: set = set()
+        self._checking = threading.Lock()  # the training, image and background threads all send
         self.config = _Config(self)
         self._images: deque = deque()  # (record, bytes) for the image thread
         self._image_bytes = 0
@@ -165,8 +167,11 @@ class RemoteRun:
         try:
             self._journal.append(record)
         except Exception as e:  # disk full, an unpicklable value: say so, never raise into training
-            print_log(f'SwanLab: could not hand {record[0]!r} to the writer ({type(e).__name__}: {e}); it is '
-                      'not logged', logger='current', level=logging.WARNING)
+            if type(e) not in self._reported:  # once per kind, not once per step
+                self._reported.add(type(e))
+                print_log(f'SwanLab: could not hand {record[0]!r} to the writer ({type(e).__name__}: {e}); it is '
+                          'not logged, nor are later ones that fail the same way', logger='current',
+                          level=logging.WARNING)
 
     # ---- what comes back ---------------------------------------------------------------------------------------
 
@@ -218,6 +223,14 @@ class RemoteRun:
 
     def _check_writer(self) -> None:
         """Once a second: announce the run when it has started; notice a writer process that died."""
+        if not self._checking.acquire(blocking=False):
+            return
+        try:
+            self._check_writer_now()
+        finally:
+            self._checking.release()
+
+    def _check_writer_now(self) -> None:
         self._next_check = time.monotonic() + CHECK_EVERY_S
         status = self._status()
         if status.get('id') and not self._announced:

@@ -26,6 +26,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from ..images import PendingImage, to_uint8_image
 from . import charts, coco_capture, per_class, tasks
 from .dataset_card import card_text, summarize
 
@@ -191,7 +192,6 @@ class SwanlabInsightsHook(Hook):
         return data
 
     def _gallery_images(self, key: str, metainfo: dict, items: dict, draw_pred: bool) -> dict:
-        import swanlab
         images = []
         for index in sorted(items):
             sample, fallback = items[index]
@@ -199,7 +199,7 @@ class SwanlabInsightsHook(Hook):
             drawn = tasks.draw(self._own_visualizer(metainfo), self._family, image, sample, draw_pred, self.score_thr)
             text = tasks.caption(self._family, tasks.sample_name(sample, index), sample,
                                  list(metainfo.get('classes') or []), self.score_thr, draw_pred)
-            images.append(swanlab.Image(drawn, caption=text))
+            images.append(_image(drawn, text))
         return {key: images} if images else {}
 
     def _per_class(self, key: str, classes: List[str], results: Dict[str, np.ndarray], scalar_metric: str,
@@ -207,7 +207,7 @@ class SwanlabInsightsHook(Hook):
         import swanlab
         data = {f'{key}/table': swanlab.Text(per_class.text_table(classes, results, gt, gt_label),
                                              caption=f'{", ".join(results)} per class ({unit})'),
-                f'{key}/chart': swanlab.Image(charts.bar_chart(f'{key}: {", ".join(results)}', classes, results, unit))}
+                f'{key}/chart': _image(charts.bar_chart(f'{key}: {", ".join(results)}', classes, results, unit))}
         if self.echarts:
             data[f'{key}/chart_echarts'] = charts.echarts_bar(classes, results)
         values = results[scalar_metric]
@@ -219,7 +219,7 @@ class SwanlabInsightsHook(Hook):
     def _confusion_pictures(self, key: str, classes: List[str], counts: np.ndarray, unit: str) -> dict:
         import swanlab
         shown = charts.heat_map_classes(counts)
-        data = {key: swanlab.Image(charts.heat_map(f'confusion matrix ({unit})', classes, counts)),
+        data = {key: _image(charts.heat_map(f'confusion matrix ({unit})', classes, counts)),
                 f'{key}_table': swanlab.Text(per_class.matrix_table(classes, counts, shown),
                                              caption=f'confusion matrix ({unit}), rows: ground truth')}
         if self.echarts:
@@ -227,10 +227,9 @@ class SwanlabInsightsHook(Hook):
         return data
 
     def _pr_pictures(self, key: str, classes: List[str], precision: np.ndarray) -> dict:
-        import swanlab
         recall = np.linspace(0, 1, precision.shape[1])  # COCO's 101 recall thresholds
         curves = per_class.pr_curves(precision, classes, min(self.max_class_charts, MAX_PR_CLASSES))
-        data = {key: [swanlab.Image(charts.pr_curves(f'{key} ({iou})', recall, lines), caption=iou)
+        data = {key: [_image(charts.pr_curves(f'{key} ({iou})', recall, lines), iou)
                       for iou, lines in curves.items()]}
         if self.echarts:
             data[f'{key}_echarts'] = charts.echarts_lines(recall, curves['IoU=0.50:0.95'])
@@ -270,7 +269,7 @@ class SwanlabInsightsHook(Hook):
         names = [tasks.sample_name(items[i][0], i) for i in indices]
         card = card_text(summaries, classes, self._family, names)
         data = {'dataset/card': swanlab.Text(card, caption='dataset card'),
-                'dataset/instances_per_class': swanlab.Image(charts.bar_chart(
+                'dataset/instances_per_class': _image(charts.bar_chart(
                     'ground truth per class', classes, {s.name: s.counts for s in summaries}, 'count'))}
         data.update(self._gallery_images('dataset/gallery', metainfo, items, draw_pred=False))
         return data
@@ -325,3 +324,8 @@ def _key_part(name: str) -> str:
 def _swanlab_backends(runner) -> list:
     from ..hook import _swanlab_backends as backends
     return list(backends(runner))
+
+
+def _image(array: np.ndarray, caption: Optional[str] = None) -> PendingImage:
+    """A picture for the writer process to encode (PNG encoding costs this process nothing)."""
+    return PendingImage(to_uint8_image(array), caption)
