@@ -3,8 +3,10 @@
     python bench/profile_tracking.py b1 [--steps 2000] [--images 10] [--top 12] [--out FILE]
 
 Runs ``bench/micro_child.py``'s workload in this process with a profiler in every
-thread: the calling (training) thread, our ``swanlab-writer`` thread, SwanLab's
-own consumer (``SwanLab·Specter``) and any other. Prints each thread's busiest
+thread: the calling (training) thread, our ``swanlab-images`` thread and any other.
+Our SwanLab writer runs in a process of its own; with
+``SWANLAB_BACKEND_WRITER=thread`` it runs here (``swanlab-run-writer``), beside
+SwanLab's own consumer (``SwanLab·Specter``), and is profiled too. Prints each thread's busiest
 functions by own time and by cumulative time, then this project's functions
 (``swanlab_backend``) by cumulative time. cProfile slows Python-heavy code down,
 so read the shares, not the absolute times.

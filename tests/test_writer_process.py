@@ -89,3 +89,18 @@ def test_the_writer_process_ignores_the_terminal_signals_and_finishes_what_it_wa
     experiment = dashboard.experiment('signals')
     assert dashboard.scalar_series(experiment, 'value') == {1: 1.0, 2: 2.0}
     assert recorded_runs(swanlog)['signals'] == 'CRASHED'
+
+
+def test_wait_on_close_returns_once_the_writer_process_has_written_everything(swanlog, dashboard):
+    from swanlab_backend import SwanlabVisBackend
+    backend = SwanlabVisBackend(save_dir=str(swanlog / 'wait-on-close' / 'vis_data'), wait_on_close=True,
+                                init_kwargs=dict(project='writer', experiment_name='wait-on-close',
+                                                 log_dir=str(swanlog)))
+    for step in range(1, 1001):
+        backend.add_scalars({f'metric_{i}': step + i for i in range(12)}, step=step)
+    writer = backend.experiment
+    backend.close()
+    assert writer._process.poll() is not None, 'close() returned while the writer process was still writing'
+    assert not writer_process.pending_writers(str(swanlog))
+    experiment = dashboard.experiment('wait-on-close')
+    assert dashboard.tag(experiment, 'metric_11')['sum'] == 1000
