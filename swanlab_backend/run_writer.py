@@ -29,14 +29,15 @@ from typing import Any, Optional
 from mmengine.logging import print_log
 
 from . import run_lifecycle, run_links
-from .images import to_swanlab
+from .images import PendingImage, to_swanlab
 from .journal import JournalReader
 
 STATUS_FILE = 'status.json'
 POLL_S = 0.02
 # SwanLab queues what run.log gets (up to 100,000 events) for its own writer thread, which stores ~1500 values/s
 # locally: reading the journal faster than that would only move the backlog from disk into this process's memory.
-MAX_SWANLAB_BACKLOG = 1000
+# An image event holds its encoded PNG (~2 MB for a 1333x800 photo): fewer of them may wait.
+MAX_SWANLAB_BACKLOG, MAX_SWANLAB_IMAGE_BACKLOG = 1000, 4
 KILLED = ('the training process ended without finishing the run (it was killed: SIGKILL, out of memory, '
           'or the node went down); everything it logged before is kept')
 
@@ -131,7 +132,8 @@ class RunWriter:
     def _write(self, kind: str, args: tuple) -> None:
         if kind == 'log':
             data, step = args
-            self._wait_for_swanlab()
+            has_images = any(isinstance(v, (PendingImage, list)) for v in data.values())
+            self._wait_for_swanlab(MAX_SWANLAB_IMAGE_BACKLOG if has_images else MAX_SWANLAB_BACKLOG)
             self._run.log({k: to_swanlab(v, self._max_image_side) for k, v in data.items()}, step=step)
         elif kind == 'config':
             self._run.config.update(args[0])
@@ -142,12 +144,12 @@ class RunWriter:
         else:
             raise ValueError(f'unknown journal record {kind!r}')
 
-    def _wait_for_swanlab(self) -> None:
+    def _wait_for_swanlab(self, limit: int) -> None:
         try:  # SwanLab's private queue: without it (another SwanLab version), no pacing, nothing else changes
             backlog = self._run._components.emitter.queue
         except AttributeError:
             return
-        while backlog.qsize() > MAX_SWANLAB_BACKLOG:
+        while backlog.qsize() > limit:
             time.sleep(POLL_S)
 
     def _init(self, spec: dict) -> None:
@@ -219,7 +221,7 @@ def ignore_stop_signals() -> None:
 def main(argv: list) -> int:
     folder, parent_pid = argv[0], int(argv[1])
     ignore_stop_signals()
-    os.nice(5)  # where training and data loading use every core, they go first; the journal waits on disk
+    os.nice(10)  # where training and data loading use every core, they go first; the journal waits on disk
     RunWriter(folder, parent_pid).run()
     return 0
 

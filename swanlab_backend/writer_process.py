@@ -79,6 +79,7 @@ class RemoteRun:
 
     def __init__(self, journal: JournalWriter, process: Optional[subprocess.Popen], why_in_process: str = ''):
         self._journal, self._process = journal, process
+        self._pid = os.getpid()  # a forked DataLoader worker inherits this object (and our SIGTERM handler)
         self._thread: Optional[threading.Thread] = None
         self._next_check = time.monotonic() + CHECK_EVERY_S
         self._announced = self._finished = self._initialized = False
@@ -147,7 +148,7 @@ class RemoteRun:
 
     def finish(self, state: str = 'success', error: Optional[str] = None) -> None:
         """Hands over the end of the run and returns; the writer finishes it on its own."""
-        if self._finished:
+        if self._finished or os.getpid() != self._pid:
             return
         self._check_writer()
         info = self.info(timeout=0)
@@ -160,7 +161,7 @@ class RemoteRun:
                           'background; swanlab_backend.wait_until_written() waits for it', logger='current')
 
     def send(self, *record: Any) -> None:
-        if self._finished or self._lost or record[0] is None:
+        if self._finished or self._lost or record[0] is None or os.getpid() != self._pid:
             return
         if time.monotonic() >= self._next_check:
             self._check_writer()
@@ -310,7 +311,7 @@ class RemoteRun:
         return buffer
 
     def _end(self, record: tuple) -> None:
-        if self._finished:
+        if self._finished or os.getpid() != self._pid:
             return
         if self._image_thread is not None:  # the images handed over so far go first
             self._queue_images((None,), 0)

@@ -47,3 +47,28 @@ def test_a_record_still_being_written_is_not_read_until_it_is_whole(tmp_path):
     with open(segment, 'ab') as f:
         f.write(whole[-5:])
     assert list(reader.records()) == [('log', {'a': 2.0}, 2)]
+
+
+
+def test_a_forked_child_of_the_training_cannot_write_into_its_journal(tmp_path, monkeypatch):
+    """DataLoader workers are forked with the backend in them, and with its SIGTERM handler."""
+    from swanlab_backend import writer_process
+    monkeypatch.setattr(writer_process, 'RunWriter', _NoWriter)  # only the journal matters here
+    remote = writer_process.RemoteRun(JournalWriter(str(tmp_path)), process=None, why_in_process='a test')
+    remote.log_numbers({'a': 1.0}, 1)
+    child = os.fork()
+    if child == 0:  # what a worker's SIGTERM handler would do
+        remote.log_numbers({'a': 2.0}, 2)
+        remote.finish('crashed', 'terminated by SIGTERM')
+        os._exit(0)
+    os.waitpid(child, 0)
+    remote.finish('success')
+    assert list(JournalReader(str(tmp_path)).records()) == [('log', {'a': 1.0}, 1), ('finish', 'success', None, True)]
+
+
+class _NoWriter:
+    def __init__(self, folder):
+        pass
+
+    def run(self):
+        pass
