@@ -16,6 +16,7 @@ A script or test that needs the data on the dashboard right away calls
 import logging
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,8 +39,12 @@ CHECK_EVERY_S = 1.0
 # a copy ~0.15 ms. Beyond it the training thread waits for room (back-pressure, a few ms), never drops.
 MAX_QUEUED_IMAGE_BYTES = 128 * 2 ** 20
 INFO_TIMEOUT_S = 120.0
-# The package's __init__ imports MMEngine and torch (~2 s, ~300 MB); the writer needs neither.
-BOOTSTRAP = ('import sys, types; package = types.ModuleType("swanlab_backend"); package.__path__ = [sys.argv[1]]; '
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+# The writer ignores the stop signals before anything else (it starts with them blocked, see start_writer), and
+# skips the package's __init__, which imports MMEngine and torch (~2 s, ~300 MB): it needs neither.
+BOOTSTRAP = ('import signal, sys, types; [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]; '
+             'signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM)); '
+             'package = types.ModuleType("swanlab_backend"); package.__path__ = [sys.argv[1]]; '
              'sys.modules["swanlab_backend"] = package; from swanlab_backend.run_writer import main; '
              'sys.exit(main(sys.argv[2:]))')
 
@@ -57,8 +62,14 @@ def start_writer() -> 'RemoteRun':
     try:
         if os.environ.get('SWANLAB_BACKEND_WRITER', 'process') == 'thread':
             raise OSError('SWANLAB_BACKEND_WRITER=thread')
-        process = subprocess.Popen([sys.executable, '-c', BOOTSTRAP, osp.dirname(osp.abspath(__file__)), folder,
-                                    str(os.getpid())], stdin=subprocess.DEVNULL, start_new_session=True)
+        # Blocked signals are inherited: a Ctrl+C or SIGTERM that comes while Python starts there waits until
+        # the writer ignores it (this thread gets its own as soon as the process exists).
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            process = subprocess.Popen([sys.executable, '-c', BOOTSTRAP, osp.dirname(osp.abspath(__file__)), folder,
+                                        str(os.getpid())], stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     except OSError as e:
         return RemoteRun(journal, None, f'the writer process could not start ({e})')
     return RemoteRun(journal, process)
