@@ -272,9 +272,9 @@ class RemoteRun:
             self._images.append((record, size))
             self._image_bytes += size
             self._image_room.notify_all()
-        if self._image_thread is None:
-            self._image_thread = threading.Thread(target=self._write_images, name='swanlab-images', daemon=True)
-            self._image_thread.start()
+            if self._image_thread is None:  # under the lock: the training and background threads both log images
+                self._image_thread = threading.Thread(target=self._write_images, name='swanlab-images', daemon=True)
+                self._image_thread.start()
 
     def _write_images(self) -> None:
         while True:
