@@ -14,13 +14,11 @@ writer writes everything that reached the journal and finishes the run as crashe
 ``status.json`` next to the journal tells the training side (and
 :func:`~swanlab_backend.writer_process.wait_until_written`) how far it got.
 """
-import contextlib
 import json
 import logging
 import os
 import os.path as osp
 import shutil
-import signal
 import tempfile
 import threading
 import time
@@ -155,9 +153,8 @@ class RunWriter:
     def _init(self, spec: dict) -> None:
         self._max_image_side = spec.get('max_image_side', self._max_image_side)
         self._upload_timeout = spec.get('upload_timeout', self._upload_timeout)
-        with stop_signals_held():
-            self._run = start_run_somewhere(spec['init_kwargs'], spec.get('reopen_id'), self._upload_timeout,
-                                            spec.get('new_run') or {})
+        self._run = start_run_somewhere(spec['init_kwargs'], spec.get('reopen_id'), self._upload_timeout,
+                                        spec.get('new_run') or {})
         if self._run is None:
             self._status['phase'] = 'failed'
         else:
@@ -210,32 +207,16 @@ def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: 
             kwargs = dict(kwargs, log_dir=fallback)
 
 
-@contextlib.contextmanager
-def stop_signals_held():
-    """In the writer process: ``swanlab.init`` installs SIGINT/SIGTERM handlers that finish the run; a signal
-    that comes during it waits, and is ignored once ours are back."""
-    if threading.current_thread() is not threading.main_thread():  # the writer runs on a thread of the training
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        ignore_stop_signals()
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
-def ignore_stop_signals() -> None:
-    # Ctrl+C reaches the training (this process has a session of its own); on SIGTERM (Slurm signals every
-    # process of a job) go on: the training's own handler sends the finish, or its death is noticed.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
 def main(argv: list) -> int:
-    folder, parent_pid = argv[0], int(argv[1])  # the stop signals are ignored already (BOOTSTRAP)
+    folder, parent_pid = argv[0], int(argv[1])
     os.nice(10)  # where training and data loading use every core, they go first; the journal waits on disk
-    RunWriter(folder, parent_pid).run()
+    # Ctrl+C reaches only the training (this process has a session of its own), and on SIGTERM (Slurm signals every
+    # process of a job) the writer goes on: the training's handler sends the finish, or its death is noticed.
+    # BOOTSTRAP ignores both; the writer runs on a thread so that swanlab.init installs no SIGINT handler of its
+    # own (it does so only on the main thread).
+    writer = threading.Thread(target=RunWriter(folder, parent_pid).run, name='swanlab-run-writer')
+    writer.start()
+    writer.join()
     return 0
 
 

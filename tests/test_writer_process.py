@@ -80,9 +80,10 @@ def test_the_writer_process_ignores_the_terminal_signals_and_finishes_what_it_wa
     remote = writer_process.start_writer()
     remote.init(dict(project='writer', experiment_name='signals', log_dir=str(swanlog)), None, {}, 10.0, 2048, None)
     remote.log_numbers({'value': 1.0}, 1)
-    time.sleep(1)
-    os.kill(remote.writer_pid, signal.SIGINT)   # Ctrl+C reaches the training only; Slurm sends every process
-    os.kill(remote.writer_pid, signal.SIGTERM)  # a SIGTERM: the training's handler sends the finish
+    for wait in (0.1, 0.5, 2.0):  # while Python starts, during swanlab.init, once the run is going
+        time.sleep(wait)
+        os.kill(remote.writer_pid, signal.SIGINT)   # Ctrl+C reaches the training only; Slurm sends every process
+        os.kill(remote.writer_pid, signal.SIGTERM)  # a SIGTERM: the training's handler sends the finish
     remote.log_numbers({'value': 2.0}, 2)
     remote.finish('crashed', 'terminated by SIGTERM')
     assert remote.wait(120)
