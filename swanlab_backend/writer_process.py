@@ -215,10 +215,6 @@ class RemoteRun:
     def url(self) -> Optional[str]:
         return self.info().get('url')
 
-    @property
-    def alive(self) -> bool:
-        return not self._finished and self._lost is None
-
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Waits until the writer has written everything and exited; False on timeout."""
         if self._thread is not None:
