@@ -35,7 +35,6 @@ class JournalWriter:
         self._lock = threading.Lock()
         self._index, self._size = 0, 0
         self._fd: Optional[int] = os.open(_segment(folder, 0), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self.records = 0
 
     def append(self, record: Any) -> None:
         """Writes ``record``; raises ``OSError`` (disk full...) and ``pickle.PicklingError`` to the caller."""
@@ -55,7 +54,6 @@ class JournalWriter:
                 rest = b''.join(bytes(p) for p in parts)[written:]
                 written += os.write(self._fd, rest)
             self._size += size
-            self.records += 1
 
     def _next_segment(self) -> None:
         # The next segment exists only once this one is complete: that is how the reader knows.

@@ -48,19 +48,6 @@ def read_status(folder: str) -> dict:
         return {}
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM), in MiB."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 class RunWriter:
     """Reads the journal in ``folder`` and writes it into one SwanLab run.
 
@@ -74,11 +61,10 @@ class RunWriter:
     def __init__(self, folder: str, parent_pid: Optional[int] = None):
         self.folder, self._parent_pid = folder, parent_pid
         self._run: Any = None
-        self._status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready', 'records': 0}
+        self._status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready'}
         self._max_image_side = 2048
         self._upload_timeout = run_lifecycle.UPLOAD_TIMEOUT_S
         self._reported: set = set()
-        self._started = time.monotonic()
 
     def run(self) -> None:
         """Writes records as they come until the run is finished or abandoned, then cleans up."""
@@ -96,15 +82,22 @@ class RunWriter:
                         for record in reader.records():  # what arrived before it went
                             if not self._handle(record):
                                 return
+                        self._report_torn_tail(reader)
                         self._finish('crashed', KILLED, announce=True)
                         return
                     time.sleep(POLL_S)
         finally:
             reader.close()
-            self._status.update(phase='done', peak_rss_mb=round(peak_rss_mb(), 1),
-                                seconds=round(time.monotonic() - self._started, 2))
+            self._status['phase'] = 'done'
             self._save_status()
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    @staticmethod
+    def _report_torn_tail(reader: JournalReader) -> None:
+        torn = reader.unread_tail_bytes()
+        if torn:  # the kill came in the middle of one hand-over
+            print_log(f'SwanLab: the last record ({torn} bytes) was cut short when the training was killed and is '
+                      'not logged', logger='current', level=logging.WARNING)
 
     def _parent_gone(self) -> bool:
         return self._parent_pid is not None and os.getppid() != self._parent_pid
@@ -112,7 +105,6 @@ class RunWriter:
     def _handle(self, record: tuple) -> bool:
         """Writes one record; False once the run is over."""
         kind, args = record[0], record[1:]
-        self._status['records'] += 1
         if kind == 'abandon':
             return False
         if kind == 'finish':
