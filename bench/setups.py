@@ -26,6 +26,7 @@ SETUPS = (
     Setup('b1', '+ ours, local', 'ours', 'local'),
     Setup('b2', '+ ours, offline', 'ours', 'offline'),
     Setup('c', '+ SwanLab own, local', 'swanlab', 'local'),
+    Setup('c2', '+ SwanLab own, offline', 'swanlab', 'offline'),
     Setup('d', '+ TensorBoard', 'tensorboard'),
 )
 BY_KEY = {setup.key: setup for setup in SETUPS}

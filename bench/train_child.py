@@ -47,6 +47,9 @@ class LoopTimer(Hook):
         self.cpu_before = thread_cpu_s()
         self.started = time.perf_counter()
 
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        self.last_iter_wall = time.time()  # wall clock: the parent compares it with the moment the process exited
+
     def after_train(self, runner) -> None:
         self.ended = time.perf_counter()
         cpu_after = thread_cpu_s()
@@ -88,7 +91,8 @@ def main(argv=None) -> int:
     finished = time.perf_counter()
     return write_result(args.result, dict(train_s=finished - started, build_s=built - started,
                                           loop_s=loop.ended - loop.started, finish_s=finished - trained,
-                                          loop_thread_cpu_s=loop.cpu_s, iters=runner.iter))
+                                          loop_thread_cpu_s=loop.cpu_s, iters=runner.iter,
+                                          last_iter_wall=loop.last_iter_wall))
 
 
 if __name__ == '__main__':

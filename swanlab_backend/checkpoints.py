@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from mmengine.logging import print_log
 
+from . import media
 from .metrics import not_a_measurement
 
 LEDGER_FILE = 'swanlab_checkpoints.json'
@@ -211,9 +212,8 @@ class RunLedger:
             self._send(iteration, 'tested')
 
     def _send(self, step: int, caption: str) -> None:
-        import swanlab
         self.ledger.save()
-        self._run.log({'checkpoints/ledger': swanlab.Text(self.ledger.table(), caption=caption)}, step=step)
+        self._run.log({'checkpoints/ledger': media.text(self.ledger.table(), caption=caption)}, step=step)
 
     def _upload_file(self, path: str) -> None:
         size_mb = os.path.getsize(path) / 2 ** 20

@@ -12,11 +12,49 @@ import numpy as np
 REDACTED = '<redacted>'
 MAX_LIST_ITEMS = 64
 MAX_TEXT = 1000
-_SECRET_KEY = re.compile(r'(api[_-]?key|token|secret|passw(or)?d|credential)', re.IGNORECASE)
+# A name is secret when one of its parts (split at "_", "-", "." and camelCase) is one of these words, or two
+# neighbouring parts are one of the pairs: ``hf_token``, ``accessKey``, ``smtp_password``; not ``tokenizer``,
+# ``max_tokens``, ``key_frames``.
+_SECRET_WORDS = {'password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'credential', 'credentials',
+                 'token', 'apikey', 'webhook', 'auth', 'cookie', 'dsn'}
+_SECRET_PAIRS = {('api', 'key'), ('access', 'key'), ('private', 'key'), ('signing', 'key'), ('auth', 'key'),
+                 ('app', 'key'), ('hook', 'url')}
+# ...except a model's own tokens: ``with_cls_token``, ``mask_token``, ``pad_token`` are settings, not secrets.
+_MODEL_TOKENS = {'cls', 'mask', 'pad', 'bos', 'eos', 'unk', 'sep', 'dist', 'distill', 'register', 'special',
+                 'start', 'end', 'img', 'image', 'text', 'vision', 'visual', 'query', 'prompt', 'class', 'num',
+                 'max', 'min', 'use', 'with'}
+_NAME_PARTS = re.compile(r'[A-Z]+(?=[A-Z][a-z]|\d|\b|_|$)|[A-Z]?[a-z]+|\d+|[A-Z]+')
+# Credentials inside URLs: ``scheme://user:password@host`` and secret-named query parameters.
+_URL_USERINFO = re.compile(r'(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\'"]+):([^/\s@\'"]+)@')
+_URL_QUERY = re.compile(r'([?&;])([^=&;#\s\'"]+)=([^&;#\s\'"]+)')
+_SECRET_QUERY = {'key', 'sig', 'signature', 'sign', 'code', 'pass'}
+_MIN_BARE_SECRET = 8  # shorter secret values are redacted in the text only where they stand quoted
+
+
+def name_parts(key: Any) -> List[str]:
+    return [part.lower() for part in _NAME_PARTS.findall(str(key))]
 
 
 def is_secret_key(key: Any) -> bool:
-    return bool(_SECRET_KEY.search(str(key)))
+    parts = name_parts(key)
+    for index, part in enumerate(parts):
+        previous = parts[index - 1] if index else None
+        if part in _SECRET_WORDS and not (part == 'token' and previous in _MODEL_TOKENS):
+            return True
+        if (previous, part) in _SECRET_PAIRS:
+            return True
+    return False
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with the passwords of URLs and their secret-named query parameters redacted."""
+    text = _URL_USERINFO.sub(rf'\1:{REDACTED}@', text)
+
+    def query(match: 're.Match') -> str:
+        name = match.group(2)
+        secret = is_secret_key(name) or name.lower() in _SECRET_QUERY
+        return f'{match.group(1)}{name}={REDACTED}' if secret else match.group(0)
+    return _URL_QUERY.sub(query, text) if '=' in text else text
 
 
 def flatten_config(config: Any, prefix: str = '') -> Tuple[Dict[str, Any], List[str]]:
@@ -38,7 +76,7 @@ def _flatten(value: Any, key: str, flat: Dict[str, Any], secrets: List[str]) -> 
             flat[key] = {}
         for child_key, child in value.items():
             name = f'{key}.{child_key}' if key else str(child_key)
-            if is_secret_key(child_key):
+            if is_secret_key(child_key) and _strings_in(child):  # a number or a flag is never a secret
                 secrets.extend(_strings_in(child))
                 flat[name] = REDACTED
             else:
@@ -63,7 +101,7 @@ def _strings_in(value: Any) -> List[str]:
 def plain_value(value: Any) -> Any:
     """Returns ``value`` as JSON-friendly data, summarising what is not."""
     if value is None or isinstance(value, (bool, int, float, str)):
-        return _short(value) if isinstance(value, str) else value
+        return _short(redact_urls(value)) if isinstance(value, str) else value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -86,12 +124,14 @@ def _short(text: str) -> str:
 
 
 def config_text(config: Any, secrets: Iterable[str]) -> str:
-    """The config as Python text, with secret values and secret-named keys redacted."""
+    """The config as Python text, with secret values, secret-named keys and URL credentials redacted."""
     try:
         text = config.pretty_text
     except Exception:  # lazy or otherwise unformattable configs
         text = repr(config)
-    for secret in secrets:
-        if secret:
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        for quote in ("'", '"'):
+            text = text.replace(f'{quote}{secret}{quote}', f'{quote}{REDACTED}{quote}')
+        if len(secret) >= _MIN_BARE_SECRET:
             text = text.replace(secret, REDACTED)
-    return text
+    return redact_urls(text)

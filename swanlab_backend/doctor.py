@@ -106,6 +106,18 @@ def swanlab_state() -> str:
     return f'mode {mode}; {login}; API host {settings.api_host}'
 
 
+def spool_state() -> str:
+    """Where journals go, and whether any wait to be replayed (information: every case still trains)."""
+    from .spool import choose
+    from .writer_process import REPLAY, journals_left_behind
+    root, problems = choose()
+    where = f'{root} (private)' if root else 'none usable: journals stay in memory'
+    if problems:
+        where += f'; not used: {"; ".join(problems)}'
+    left = journals_left_behind()
+    return where + (f'; {len(left)} journal(s) left behind by killed trainings: {REPLAY}' if left else '')
+
+
 CHECKS: List[Tuple[str, Callable[[], str]]] = [
     ('mmcv ops', check_mmcv_ops),
     ('task packages', check_task_packages),
@@ -128,6 +140,7 @@ def main(argv=None) -> int:
     print(f'  {"python":<15} {sys.version.split()[0]}')
     print(f'  {"device":<15} {device_summary()}')
     print(f'  {"swanlab":<15} {swanlab_state()}')
+    print(f'  {"spool":<15} {spool_state()}')
     failed = 0
     import torch
     if not torch.cuda.is_available():

@@ -1,13 +1,12 @@
-"""Images: whatever ``add_image`` receives, as an RGB(A) or grayscale uint8 array, then a SwanLab image.
+"""Images: whatever ``add_image`` receives, as an RGB(A) or grayscale uint8 array.
 
 MMEngine's task visualizers hand over RGB uint8 HWC arrays, but user hooks pass
 tensors in CHW order, floats in [0, 1], grayscale or RGBA images, and very large
 canvases. Each is converted here; nothing raises into training. The training side
-logs a :class:`PendingImage` (pixels and caption); the writer makes the
-``swanlab.Image`` of it (:func:`to_swanlab`), where downscaling and PNG encoding cost
-training nothing.
+logs the pixels (:func:`swanlab_backend.media.image`); the writer downscales and
+encodes them, where it costs training nothing.
 """
-from typing import Any, NamedTuple, Optional
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -48,24 +47,3 @@ def downscale(array: np.ndarray, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
         return array
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return np.asarray(Image.fromarray(array).resize(size, Image.BILINEAR))
-
-
-class PendingImage(NamedTuple):
-    """An image on its way to SwanLab: uint8 pixels (see :func:`to_uint8_image`) and a caption."""
-    array: np.ndarray
-    caption: Optional[str] = None
-
-
-def to_swanlab(value: Any, max_side: int = MAX_IMAGE_SIDE) -> Any:
-    """``value`` with every :class:`PendingImage` in it (also in a list) made a ``swanlab.Image``,
-    downscaled to ``max_side`` with a caption that says so."""
-    if isinstance(value, list):
-        return [to_swanlab(v, max_side) for v in value]
-    if not isinstance(value, PendingImage):
-        return value
-    import swanlab
-    array, caption = value
-    if max(array.shape[:2]) > max_side:
-        array = downscale(array, max_side)
-        caption = f'{caption or ""} (downscaled to {array.shape[1]}x{array.shape[0]})'.lstrip()
-    return swanlab.Image(array, caption=caption)

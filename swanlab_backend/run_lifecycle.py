@@ -1,4 +1,4 @@
-"""One SwanLab run's life in this process: start, finish, and the exits in between.
+"""One SwanLab run's life: start and finish (in the writer), and the training's exits in between.
 
 - **Start** (:func:`start_run`): ``swanlab.init(mode='online')`` prompts with a TTY,
   raises without a key, retries ~16 s on an unreachable host and ~76 s on one that
@@ -9,9 +9,10 @@
   run's local record, then waits with no time limit until the cloud has taken it,
   retrying forever while the connection is lost. That wait is bounded by
   ``upload_timeout``; the user is told how to upload the rest.
-- **Exits** (:func:`finish_at_exit`): an exception, Ctrl+C, SIGTERM (torchrun, Slurm)
-  or the interpreter's exit finishes every open run first, in bounded time, as
-  crashed, aborted or a success. SwanLab installs its own excepthook, SIGINT handler
+- **Exits** (:func:`finish_at_exit`, in the training process): an exception, Ctrl+C,
+  SIGTERM (torchrun, Slurm) or the interpreter's exit finishes every open run first,
+  as crashed, aborted or a success, and waits until its writer has written it (a
+  second Ctrl+C stops that wait). SwanLab installs its own excepthook, SIGINT handler
   and atexit hook at each ``swanlab.init``; ours are installed once per process and
   kept in front of SwanLab's, which then find the run finished and only pass the
   exception or signal on. Backends are held weakly: a finished runner is not kept

@@ -1,37 +1,49 @@
 """The one place that talks to SwanLab: it owns the run and writes what the journal brings.
 
 It runs in a writer process of its own (:mod:`swanlab_backend.writer_process` starts
-``python -c BOOTSTRAP FOLDER PARENT_PID``), so that ``swanlab.init``, SwanLab's
-writer threads, PNG encoding and the final upload never take the training's time or
-GIL; if that process cannot start, the same loop runs on a thread of the training.
+``python -c BOOTSTRAP FOLDER PARENT_PID [--continue]``), so that ``swanlab.init``,
+SwanLab's writer threads, PNG encoding and the final upload never take the training's
+time or GIL; if that process cannot start, the same loop runs on a thread of the training.
 
-Records (tuples, in journal order): ``('init', spec)``, ``('log', data, step)``,
-``('config', dict)``, ``('define_metric', key, kwargs)``, ``('save', path, kwargs)``,
-``('finish', state, error, announce)`` and ``('abandon',)`` (no run was needed). When
+Records (lists, in journal order): ``['init', spec]``, ``['log', data, step]``,
+``['config', dict]``, ``['define_metric', key, kwargs]``, ``['save', path, kwargs]``,
+``['finish', state, error, announce]`` and ``['abandon']`` (no run was needed). When
 the training process disappears without a ``finish`` (SIGKILL, out of memory), the
 writer writes everything that reached the journal and finishes the run as crashed.
 
-``status.json`` next to the journal tells the training side (and
-:func:`~swanlab_backend.writer_process.wait_until_written`) how far it got.
+Next to the journal: ``status.json`` tells the training side (and
+:func:`~swanlab_backend.writer_process.wait_until_written`) how far it got, with the
+``cursor`` before which SwanLab has surely written everything; ``run.json`` keeps how
+the run was started (init arguments, config, metric definitions). With both, a
+writer started with ``--continue`` takes over from one that died: the same run online,
+a continuation run locally and offline (the first one marked crashed), and
+:mod:`swanlab_backend.replay` writes a journal whose training and writer both died.
 """
+import fcntl
 import json
 import logging
 import os
 import os.path as osp
+import queue
 import shutil
+import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from typing import Any, Optional
 
 from mmengine.logging import print_log
 
 from . import run_lifecycle, run_links
-from .images import PendingImage, to_swanlab
-from .journal import JournalReader
+from .journal import BadRecord, JournalReader, read_frame
+from .media import images_in, to_swanlab
 
-STATUS_FILE = 'status.json'
+STATUS_FILE, SETUP_FILE, LOCK_FILE = 'status.json', 'run.json', 'lock'
 POLL_S = 0.02
+STATUS_EVERY_S = 0.25
+# SwanLab writes what it took from its queue within about a second: a cursor this old is safely written.
+CURSOR_LAG_S = 2.0
 # SwanLab queues what run.log gets (up to 100,000 events) for its own writer thread, which stores ~1500 values/s
 # locally: reading the journal faster than that would only move the backlog from disk into this process's memory.
 # An image event holds its encoded PNG (~2 MB for a 1333x800 photo): fewer of them may wait.
@@ -41,88 +53,156 @@ KILLED = ('the training process ended without finishing the run (it was killed: 
 
 
 def read_status(folder: str) -> dict:
+    return _read_json(osp.join(folder, STATUS_FILE))
+
+
+def _read_json(path: str) -> dict:
     try:
-        with open(osp.join(folder, STATUS_FILE)) as f:
-            return json.load(f)
+        with open(path) as f:
+            value = json.load(f)
     except (OSError, ValueError):
         return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write_json(path: str, value: dict) -> None:
+    try:
+        with open(path + '.tmp', 'w') as f:
+            json.dump(value, f)
+        os.replace(path + '.tmp', path)
+    except (OSError, TypeError, ValueError):
+        pass  # a full disk or a folder that is gone: the reader keeps what it saw last
+
+
+def writer_lock(folder: str) -> Optional[int]:
+    """Takes the journal's lock (one writer per journal); None if another writer holds it."""
+    fd = os.open(osp.join(folder, LOCK_FILE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 class RunWriter:
     """Reads the journal in ``folder`` and writes it into one SwanLab run.
 
     Args:
-        folder (str): The journal's folder; deleted once everything is written.
+        folder (str, optional): The journal's folder; deleted once everything is
+            written. None when there is no disk journal, only ``overflow``.
         parent_pid (int, optional): The training process; when it is gone without a
             ``finish`` record, the run is finished as crashed. None on a thread of
             the training process itself.
+        overflow (optional): Where records come once the disk is full (``get``,
+            ``has_data``): a pipe from the training, or memory in the same process.
+        continuing (bool): Take over from a writer that died (see the module's docstring).
     """
 
-    def __init__(self, folder: str, parent_pid: Optional[int] = None):
-        self.folder, self._parent_pid = folder, parent_pid
+    def __init__(self, folder: Optional[str], parent_pid: Optional[int] = None, overflow: Any = None,
+                 continuing: bool = False):
+        self.folder, self._parent_pid, self._overflow, self._continuing = folder, parent_pid, overflow, continuing
         self._run: Any = None
-        self._status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready'}
+        self.status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready', 'written': 0}
+        self._setup: dict = {'init': None, 'config': {}, 'metrics': []}
         self._max_image_side = 2048
         self._upload_timeout = run_lifecycle.UPLOAD_TIMEOUT_S
         self._reported: set = set()
+        self._samples: deque = deque()  # (time, position, written) when SwanLab had taken all it was handed
+        self._next_status = 0.0
+        self._from_overflow = folder is None
 
     def run(self) -> None:
         """Writes records as they come until the run is finished or abandoned, then cleans up."""
-        reader = JournalReader(self.folder)
-        self._save_status()
+        lock = writer_lock(self.folder) if self.folder else None
+        if self.folder and lock is None:
+            print_log(f'SwanLab: another writer is at work on {self.folder}', logger='current', level=logging.WARNING)
+            return
+        reader, complete = None, False
         try:
-            while True:
-                handled = 0
-                for record in reader.records():
-                    handled += 1
+            start = self._take_over() if self._continuing else (0, 0)
+            reader = JournalReader(self.folder, start, self._bad_record) if self.folder else None
+            self._save_status()
+            self._write_all(reader)
+            complete = True
+        finally:
+            if reader is not None:
+                reader.close()
+            self.status['phase'] = 'done' if complete else 'broken'  # broken: the journal stays for another writer
+            self._save_status()
+            if complete and self.folder:
+                shutil.rmtree(self.folder, ignore_errors=True)
+            if lock is not None:
+                os.close(lock)
+
+    def _write_all(self, reader: Optional[JournalReader]) -> None:
+        while True:
+            handled = 0
+            for record in self._available(reader):
+                handled += 1
+                if not self._handle(record):
+                    return
+                self.status['written'] += 1
+                self._tick(reader)
+            if handled:
+                continue
+            self._tick(reader)
+            if self._parent_gone():
+                for record in self._available(reader, last=True):  # what arrived before it went
                     if not self._handle(record):
                         return
-                if not handled:
-                    if self._parent_gone():
-                        for record in reader.records():  # what arrived before it went
-                            if not self._handle(record):
-                                return
-                        self._report_torn_tail(reader)
-                        self._finish('crashed', KILLED, announce=True)
-                        return
-                    time.sleep(POLL_S)
-        finally:
-            reader.close()
-            self._status['phase'] = 'done'
-            self._save_status()
-            shutil.rmtree(self.folder, ignore_errors=True)
+                if reader is not None and reader.unread_tail_bytes():
+                    self._bad_record(reader.position, 'the last record was cut short when the training was killed')
+                self._finish('crashed', KILLED, announce=True)
+                return
+            if not self._from_overflow:
+                time.sleep(POLL_S)
 
-    @staticmethod
-    def _report_torn_tail(reader: JournalReader) -> None:
-        torn = reader.unread_tail_bytes()
-        if torn:  # the kill came in the middle of one hand-over
-            print_log(f'SwanLab: the last record ({torn} bytes) was cut short when the training was killed and is '
-                      'not logged', logger='current', level=logging.WARNING)
+    def _available(self, reader: Optional[JournalReader], last: bool = False):
+        """The records there are now: from the disk until the training's first record in ``overflow``
+        (it stops writing to the disk before sending that one), then from ``overflow``."""
+        if not self._from_overflow:
+            yield from reader.records()
+            if self._overflow is None or not self._overflow.has_data():
+                return
+            yield from reader.records()  # the disk is final now
+            self._from_overflow = True
+        while self._overflow is not None:
+            record = self._overflow.get(timeout=0 if last else POLL_S)
+            if record is None:
+                return
+            yield record
 
     def _parent_gone(self) -> bool:
         return self._parent_pid is not None and os.getppid() != self._parent_pid
 
-    def _handle(self, record: tuple) -> bool:
+    def _handle(self, record: Any) -> bool:
         """Writes one record; False once the run is over."""
+        if not (isinstance(record, list) and record and isinstance(record[0], str)):
+            self._bad_record(None, f'not a record: {type(record).__name__}')
+            return True
         kind, args = record[0], record[1:]
-        if kind == 'abandon':
-            return False
-        if kind == 'finish':
-            self._finish(*args)
-            return False
-        if kind == 'init':
-            self._init(*args)
-        elif self._run is not None:
-            try:
-                self._write(kind, args)
-            except Exception as e:  # one bad value must not end the run
-                self._report_once(e)
+        try:
+            if kind == 'abandon':
+                return False
+            if kind == 'finish':
+                self._finish(*args)
+                return False
+            if kind == 'init':
+                if self._run is None:  # a continuing writer has started the run already
+                    self._init(*args)
+            else:
+                self._remember(kind, args)
+                if self._run is not None:
+                    self._write(kind, args)
+        except Exception as e:  # one bad value must not end the run
+            self._report_once(e)
         return True
 
-    def _write(self, kind: str, args: tuple) -> None:
+    def _write(self, kind: str, args: list) -> None:
         if kind == 'log':
             data, step = args
-            has_images = any(isinstance(v, (PendingImage, list)) for v in data.values())
+            has_images = any(True for _ in images_in(data))
             self._wait_for_swanlab(MAX_SWANLAB_IMAGE_BACKLOG if has_images else MAX_SWANLAB_BACKLOG)
             self._run.log({k: to_swanlab(v, self._max_image_side) for k, v in data.items()}, step=step)
         elif kind == 'config':
@@ -134,31 +214,111 @@ class RunWriter:
         else:
             raise ValueError(f'unknown journal record {kind!r}')
 
-    def _wait_for_swanlab(self, limit: int) -> None:
-        try:  # SwanLab's private queue: without it (another SwanLab version), no pacing, nothing else changes
-            backlog = self._run._components.emitter.queue
-        except AttributeError:
+    def _remember(self, kind: str, args: list) -> None:
+        """What a continuing writer needs to start the run again: the config and the metric definitions."""
+        if kind == 'config':
+            self._setup['config'].update(args[0])
+        elif kind == 'define_metric':
+            self._setup['metrics'].append(list(args))
+        else:
             return
-        while backlog.qsize() > limit:
+        self._save_setup()
+
+    def _swanlab_backlog(self) -> Optional[int]:
+        try:  # SwanLab's private queue: without it (another SwanLab version), no pacing, nothing else changes
+            return self._run._components.emitter.queue.qsize()
+        except AttributeError:
+            return None
+
+    def _wait_for_swanlab(self, limit: int) -> None:
+        while (self._swanlab_backlog() or 0) > limit:
             time.sleep(POLL_S)
 
-    def _init(self, spec: dict) -> None:
+    def _tick(self, reader: Optional[JournalReader]) -> None:
+        """A few times a second: move the cursor, drop the segments behind it, tell the training side."""
+        now = time.monotonic()
+        if now < self._next_status:
+            return
+        self._next_status = now + STATUS_EVERY_S
+        if reader is not None and self._run is not None and not self._from_overflow:
+            if self._swanlab_backlog() == 0:
+                self._samples.append((now, reader.position, self.status['written']))
+            cursor = None
+            while self._samples and self._samples[0][0] <= now - CURSOR_LAG_S:
+                _, cursor, written = self._samples.popleft()
+            if cursor is not None:
+                self.status.update(cursor=list(cursor), cursor_written=written)
+                reader.forget_before(cursor[0])
+        self._save_status()
+
+    # ---- start, take over, finish ----------------------------------------------------------------------------
+
+    def _init(self, spec: dict, continued_from: Optional[dict] = None) -> None:
+        self._setup['init'] = spec
+        self._save_setup()
         self._max_image_side = spec.get('max_image_side', self._max_image_side)
         self._upload_timeout = spec.get('upload_timeout', self._upload_timeout)
         self._run = start_run_somewhere(spec['init_kwargs'], spec.get('reopen_id'), self._upload_timeout,
                                         spec.get('new_run') or {})
         if self._run is None:
-            self._status['phase'] = 'failed'
+            self.status['phase'] = 'failed'
         else:
-            self._status.update(phase='running', id=self._run.id, dir=str(self._run.dir), mode=self._run.mode,
-                                url=getattr(self._run, 'url', None) if self._run.mode == 'online' else None)
+            self.status.update(phase='running', id=self._run.id, dir=str(self._run.dir), mode=self._run.mode,
+                               url=getattr(self._run, 'url', None) if self._run.mode == 'online' else None)
+            if continued_from:
+                self.status['continues'] = {k: continued_from.get(k) for k in ('id', 'dir', 'mode', 'pid')}
             if spec.get('run_id_file'):
                 run_links.remember_run_id(spec['run_id_file'], self._run.id)
         self._save_status()
 
+    def _take_over(self) -> tuple:
+        """Starts the run of a writer that died; returns where in the journal to go on."""
+        old, setup = read_status(self.folder), _read_json(osp.join(self.folder, SETUP_FILE))
+        self.status['parent'] = self._parent_pid or old.get('parent') or os.getpid()
+        if not setup.get('init') or old.get('phase') not in ('running', 'finishing'):
+            return 0, 0  # it died before the run began: this writer starts it from the journal's first record
+        spec, kwargs = dict(setup['init']), dict(setup['init']['init_kwargs'])
+        if old.get('mode') == 'online' and old.get('id'):
+            spec.update(reopen_id=old['id'], new_run={})  # the cloud reopens the same run
+        else:
+            name_key = 'name' if 'name' in kwargs and 'experiment_name' not in kwargs else 'experiment_name'
+            spec.update(reopen_id=None, new_run={
+                name_key: f'{kwargs.get(name_key) or "run"}-continued',
+                'description': f'continues {old.get("dir")}, whose writer process (pid {old.get("pid")}) died'})
+        self._init(spec, continued_from=old)
+        self.status['written'] = old.get('cursor_written') or 0  # what the training side measures progress by
+        self._setup.update(config=dict(setup.get('config') or {}), metrics=list(setup.get('metrics') or []))
+        self._save_setup()
+        if self._run is not None:
+            for kind, args in (('config', [self._setup['config']]),
+                               *(('define_metric', m) for m in self._setup['metrics'])):
+                try:
+                    self._write(kind, args)
+                except Exception as e:
+                    self._report_once(e)
+            if old.get('mode') != 'online':
+                self._mark_crashed(old)
+        return tuple(old.get('cursor') or (0, 0))
+
+    def _mark_crashed(self, old: dict) -> None:
+        """A local run whose writer died stays "running" in SwanLab's record: mark it crashed, saying why."""
+        why = (f'the writer process (pid {old.get("pid")}) died; the run goes on as experiment '
+               f'{self._run.id} in {self._run.dir}')
+        try:
+            if old.get('mode') == 'local':
+                from swanboard.db.models import Experiment
+                Experiment.get(run_id=osp.basename(old['dir'])).update_status(-1)
+            with open(osp.join(old['dir'], 'console', 'error.log'), 'a', encoding='utf-8') as f:
+                f.write(f'{time.strftime("%Y-%m-%d %H:%M:%S")} {why}\n')
+        except Exception as e:
+            print_log(f'SwanLab: could not mark {old.get("dir")} crashed ({type(e).__name__}: {e})',
+                      logger='current', level=logging.WARNING)
+
     def _finish(self, state: str, error: Optional[str], announce: bool) -> None:
         if self._run is None:
             return
+        self.status['phase'] = 'finishing'
+        self._save_status()
         try:
             run_lifecycle.finish_run(self._run, state, error, self._upload_timeout)
         except Exception as e:
@@ -167,6 +327,13 @@ class RunWriter:
         if announce:
             run_lifecycle.announce(self._run, self._run.mode, finished=state)
 
+    # ---- reporting -------------------------------------------------------------------------------------------
+
+    def _bad_record(self, position: Any, why: str) -> None:
+        where = f' at {position[1]} of segment {position[0]}' if position else ''
+        print_log(f'SwanLab: a journal record{where} in {self.folder} could not be read ({why}); it is skipped',
+                  logger='current', level=logging.WARNING)
+
     def _report_once(self, e: Exception) -> None:
         if type(e) not in self._reported:  # once per kind, not once per step
             self._reported.add(type(e))
@@ -174,13 +341,38 @@ class RunWriter:
                       'further failures of this kind are not reported', logger='current', level=logging.WARNING)
 
     def _save_status(self) -> None:
-        path = osp.join(self.folder, STATUS_FILE)
+        if self.folder:
+            _write_json(osp.join(self.folder, STATUS_FILE), self.status)
+
+    def _save_setup(self) -> None:
+        if self.folder:
+            _write_json(osp.join(self.folder, SETUP_FILE), self._setup)
+
+
+class PipeFrames:
+    """The records that come through this process's standard input once the training's disk is full."""
+
+    def __init__(self, stream: Any):
+        self._queue: 'queue.Queue' = queue.Queue(maxsize=64)  # the pipe holds the rest: back-pressure
+        self._stream = stream
+        threading.Thread(target=self._read, name='swanlab-pipe', daemon=True).start()
+
+    def has_data(self) -> bool:
+        return not self._queue.empty()
+
+    def get(self, timeout: float) -> Any:
         try:
-            with open(path + '.tmp', 'w') as f:
-                json.dump(self._status, f)
-            os.replace(path + '.tmp', path)
-        except OSError:
-            pass  # the folder is gone: a reader treats that as done
+            return self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _read(self) -> None:
+        try:
+            while (record := read_frame(self._stream)) is not None:
+                self._queue.put(record)
+        except (BadRecord, OSError) as e:
+            print_log(f'SwanLab: the pipe from the training broke ({e}); what came after is lost',
+                      logger='current', level=logging.WARNING)
 
 
 def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: float, new_run: dict) -> Any:
@@ -200,15 +392,14 @@ def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: 
 
 
 def main(argv: list) -> int:
-    folder, parent_pid = argv[0], int(argv[1])
+    folder, parent_pid, continuing = argv[0], int(argv[1]), '--continue' in argv[2:]
     os.nice(10)  # where training and data loading use every core, they go first; the journal waits on disk
     # Ctrl+C reaches only the training (this process has a session of its own), and on SIGTERM (Slurm signals every
     # process of a job) the writer goes on: the training's handler sends the finish, or its death is noticed.
     # BOOTSTRAP ignores both; the writer runs on a thread so that swanlab.init installs no SIGINT handler of its
     # own (it does so only on the main thread).
-    writer = threading.Thread(target=RunWriter(folder, parent_pid).run, name='swanlab-run-writer')
-    writer.start()
-    writer.join()
-    return 0
-
-
+    writer = RunWriter(folder, parent_pid, PipeFrames(sys.stdin.buffer), continuing)
+    thread = threading.Thread(target=writer.run, name='swanlab-run-writer')
+    thread.start()
+    thread.join()
+    return 0 if writer.status['phase'] == 'done' else 1  # else the training side starts another writer

@@ -11,12 +11,12 @@ from mmengine.logging import print_log
 from mmengine.registry import VISBACKENDS
 from mmengine.visualization.vis_backend import BaseVisBackend, force_init_env
 
-from . import run_lifecycle, run_links
+from . import media, run_lifecycle, run_links
 from .background import BackgroundWorker
 from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
 from .environment import run_environment
-from .images import PendingImage, to_uint8_image
+from .images import to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
 from .validation import BACKEND_NAMES, validate_init_kwargs
@@ -39,10 +39,11 @@ class SwanlabVisBackend(BaseVisBackend):
 
     SwanLab itself runs in a writer process of its own, started with the
     backend (:mod:`swanlab_backend.writer_process`): a logging call is a
-    conversion and one write to a journal on disk, ``close()`` returns at once,
-    and the writer finishes writing on its own, also when the training is
-    killed (the run is then marked crashed). ``wait_on_close=True``, or
-    ``swanlab_backend.wait_until_written()``, waits until all is written.
+    conversion and one write to a journal on disk, and the writer writes while
+    the training goes on. ``close()``, and every other way out (an exception,
+    Ctrl+C, SIGTERM), waits until it has written everything, so that the run is
+    complete when the training process exits, also in a container or a Slurm
+    step; a killed training's run is finished by the writer as crashed.
 
     Without an API key the run is written for the local dashboard
     (``swanlab watch <log_dir>``); with one (``SWANLAB_API_KEY`` or
@@ -75,15 +76,16 @@ class SwanlabVisBackend(BaseVisBackend):
         log_config_text (bool): Also log the full config text. Defaults to True.
         max_image_side (int): Longer images are downscaled to this. Defaults to 2048.
         close_timeout (float): Seconds :meth:`close` waits for drawing and
-            hashing still in progress in this process, and, with
-            ``wait_on_close`` (or when the writer runs on a thread here), for
-            SwanLab to write everything. Defaults to 120.
+            hashing still in progress in this process, and for a writer that
+            makes no progress. Defaults to 120.
         upload_timeout (float): Online, seconds the writer then waits for the
             cloud to take what is left; the run stays complete in its local
             record, and the warning prints ``swanlab sync <run dir>``. Defaults to 60.
         wait_on_close (bool): :meth:`close` returns only once the writer process has
             written everything (and uploaded it, within ``upload_timeout``).
-            Defaults to False: the training process exits at once.
+            Defaults to True. False lets the training process exit at once and the
+            writer finish alone: unsafe in containers (Docker, Kubernetes) and
+            Slurm steps, which kill every process left when the main one ends.
         upload_checkpoints (Sequence[str]): Which checkpoints to save into the run
             with SwanLab's file saving: ``'best'`` (each new best), ``'last'`` (the
             last one when training ends). Defaults to none: the ledger
@@ -98,7 +100,7 @@ class SwanlabVisBackend(BaseVisBackend):
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
                  max_image_side: int = 2048, close_timeout: float = 120.0,
                  upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S, upload_checkpoints: Sequence[str] = (),
-                 max_upload_mb: float = 1024.0, insights: Optional[dict] = None, wait_on_close: bool = False):
+                 max_upload_mb: float = 1024.0, insights: Optional[dict] = None, wait_on_close: bool = True):
         super().__init__(save_dir)
         if insights is not None:
             from .insights import SwanlabInsightsHook
@@ -236,9 +238,12 @@ class SwanlabVisBackend(BaseVisBackend):
             print_log(f'SwanLab: drawing or hashing still pending after {close_timeout:.0f} s was dropped',
                       logger='current', level=logging.WARNING)
         self._run.finish(state, error)
-        if (self._wait_on_close or self._run.in_process) and not self._run.wait(close_timeout):
-            print_log(f'SwanLab: the writer was still writing after {close_timeout:.0f} s; it goes on in '
-                      f'the background', logger='current', level=logging.WARNING)
+        if self._wait_on_close or self._run.in_process:
+            # Online, finishing uploads for up to upload_timeout: that is progress too.
+            self._run.wait(stall_timeout=max(self._close_timeout, self._upload_timeout + 10))
+        else:
+            print_log(f'SwanLab: the writer process (pid {self._run.writer_pid}) finishes writing in the background '
+                      '(wait_on_close=False); swanlab_backend.wait_until_written() waits for it', logger='current')
 
     @property
     def ledger(self) -> Optional[RunLedger]:
@@ -260,9 +265,9 @@ class SwanlabVisBackend(BaseVisBackend):
             self._submit_after_curves(self._send_config_text, config, secrets)
 
     def _send_config_text(self, config: Any, secrets: list) -> None:
-        import swanlab  # formatting the text takes ~0.1 s: here, off the training thread
+        # Formatting the text takes ~0.1 s: here, off the training thread.
         filename = osp.basename(getattr(config, 'filename', None) or 'config.py')
-        self._run.log({'config/config_text': swanlab.Text(config_text(config, secrets), caption=filename)}, step=0)
+        self._run.log({'config/config_text': media.text(config_text(config, secrets), caption=filename)}, step=0)
 
     def _submit_after_curves(self, fn: Callable, *args: Any) -> None:
         """Holds texts and pictures of step 0 (the config text, the dataset card) until the first curve has been
@@ -357,7 +362,7 @@ class SwanlabVisBackend(BaseVisBackend):
         # Several images of one key at one step (mmdet logs one per batch item) get their own steps.
         step = max(int(step), self._image_steps.get(key, -1) + 1)
         self._image_steps[key] = step
-        self._run.log({key: PendingImage(array, name)}, step=step)
+        self._run.log({key: media.image(array, name)}, step=step)
 
     def _hold_test_image(self, key: str, array: Any, caption: str) -> None:
         held = self._test_images.setdefault(key, [])
@@ -365,7 +370,7 @@ class SwanlabVisBackend(BaseVisBackend):
             print_log(f'SwanLab: only the first {MAX_TEST_IMAGES_PER_KEY} test images of {key!r} are logged '
                       "(raise the visualization hook's interval)", logger='current', level=logging.WARNING)
         if len(held) < MAX_TEST_IMAGES_PER_KEY:
-            held.append(PendingImage(array, caption))
+            held.append(media.image(array, caption))
 
     def end_test(self) -> None:
         """Logs the images held during the test at the step of its metrics (:class:`SwanlabHook` calls it)."""
@@ -396,8 +401,7 @@ class SwanlabVisBackend(BaseVisBackend):
         """Logs a text (shown as such in the local dashboard, e.g. the checkpoint ledger)."""
         self._start(None)
         if self._run is not None and not self._closed:
-            import swanlab
-            self._run.log({name: swanlab.Text(text, caption=caption)}, step=int(step))
+            self._run.log({name: media.text(text, caption=caption)}, step=int(step))
 
     def add_graph(self, model: Any, data_batch: Sequence[dict], **kwargs) -> None:
         """Not supported by SwanLab; kept silent like MMEngine's other backends."""

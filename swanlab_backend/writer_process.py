@@ -1,14 +1,22 @@
-"""The training side of the writer process: start it early, hand it data, never wait for it.
+"""The training side of the writer process: start it early, hand it data, wait for it at the end.
 
-:func:`start_writer` creates a journal (:mod:`swanlab_backend.journal`) in the spool
-folder and starts ``python -c BOOTSTRAP`` on it, in a session of its own (Ctrl+C in
-the terminal reaches only the training). The :class:`RemoteRun` it returns is what
-the backend logs to: each call is a conversion and one write into the journal.
-The writer process (:class:`~swanlab_backend.run_writer.RunWriter`) owns the SwanLab
-run: ``swanlab.init`` runs there while the runner builds the model, and after
-``finish`` the training process may exit at once; the writer finishes writing (and
-uploading, within ``upload_timeout``) on its own. If it cannot start, the same
-writer runs on a thread of the training process, with one warning.
+:func:`start_writer` creates a journal (:mod:`swanlab_backend.journal`) in a private
+spool folder (:mod:`swanlab_backend.spool`) and starts ``python -c BOOTSTRAP`` on it, in
+a session of its own (Ctrl+C in the terminal reaches only the training). The
+:class:`RemoteRun` it returns is what the backend logs to: each call is a conversion and
+one write into the journal. The writer process
+(:class:`~swanlab_backend.run_writer.RunWriter`) owns the SwanLab run: ``swanlab.init``
+runs there while the runner builds the model.
+
+- **The end**: :meth:`RemoteRun.wait` waits until the writer has written everything
+  (the backend calls it on every way out), with a progress line: containers and Slurm
+  kill every process left when the training's main process ends.
+- **A writer that dies** is replaced by a new one that continues from the first record
+  it had not surely written; a writer that cannot start, or dies before it takes the
+  run, leaves the writing to a thread of this process. Either way the user is told once.
+- **A full or unusable disk**: records go to the writer through a pipe (to a thread:
+  through memory), at most ``MAX_OVERFLOW_BYTES`` waiting; training waits beyond that,
+  nothing is dropped.
 
 A script or test that needs the data on the dashboard right away calls
 :func:`wait_until_written` (``swanlab_backend.wait_until_written(log_dir)``).
@@ -19,60 +27,77 @@ import os.path as osp
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import deque
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
 
-from . import run_lifecycle
-from .images import PendingImage
-from .journal import JournalWriter, wait_for
-from .run_writer import RunWriter, read_status
+from . import media, run_lifecycle, spool
+from .journal import JournalWriter, MemoryJournal, encode, wait_for
+from .run_writer import RunWriter, read_status, writer_lock
 
 CHECK_EVERY_S = 1.0
 # Images wait in memory up to this size for a thread to write them: a 3 MB write into the page cache takes ~3 ms,
 # a copy ~0.15 ms. Beyond it the training thread waits for room (back-pressure, a few ms), never drops.
 MAX_QUEUED_IMAGE_BYTES = 128 * 2 ** 20
+MAX_OVERFLOW_BYTES = 256 * 2 ** 20  # records waiting for the writer once the disk is full
+MAX_REPLACEMENTS = 3  # writer processes started for one run after the first died; then a thread here
 INFO_TIMEOUT_S = 120.0
+PROGRESS_AFTER_S, PROGRESS_EVERY_S = 3.0, 10.0
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-# The writer ignores the stop signals before anything else (it starts with them blocked, see start_writer), and
+REPLAY = 'python -m swanlab_backend.replay'
+# The writer ignores the stop signals before anything else (it starts with them blocked, see _spawn), and
 # skips the package's __init__, which imports MMEngine and torch (~2 s, ~300 MB): it needs neither.
 BOOTSTRAP = ('import signal, sys, types; [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]; '
              'signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM)); '
              'package = types.ModuleType("swanlab_backend"); package.__path__ = [sys.argv[1]]; '
              'sys.modules["swanlab_backend"] = package; from swanlab_backend.run_writer import main; '
              'sys.exit(main(sys.argv[2:]))')
-
-
-def spool_root() -> str:
-    """Where journals live while they are written: ``$SWANLAB_BACKEND_SPOOL``, else the temp folder."""
-    return os.environ.get('SWANLAB_BACKEND_SPOOL') or osp.join(tempfile.gettempdir(), f'swanlab_backend-{os.getuid()}')
+_told: set = set()  # what this process has warned about already (the spool, journals left behind)
 
 
 def start_writer() -> 'RemoteRun':
     """Starts a writer process (else a writer thread) on a new journal; the run starts with :meth:`RemoteRun.init`."""
-    os.makedirs(spool_root(), mode=0o700, exist_ok=True)
-    folder = osp.join(spool_root(), f'{os.getpid()}-{uuid.uuid4().hex[:12]}')
-    journal = JournalWriter(folder)
-    try:
-        if os.environ.get('SWANLAB_BACKEND_WRITER', 'process') == 'thread':
-            raise OSError('SWANLAB_BACKEND_WRITER=thread')
-        # Blocked signals are inherited: a Ctrl+C or SIGTERM that comes while Python starts there waits until
-        # the writer ignores it (this thread gets its own as soon as the process exists).
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    root, problems = spool.choose()
+    if problems and 'spool' not in _told:
+        _told.add('spool')
+        place = f'the journal goes to {root} instead' if root else 'the journal is kept in memory instead'
+        print_log(f'SwanLab: not using the spool folder {"; ".join(problems)}; {place}. '
+                  f'To choose, {spool.FIX}.', logger='current', level=logging.WARNING)
+    _tell_about_journals_left_behind()
+    journal = None
+    if root is not None:
         try:
-            process = subprocess.Popen([sys.executable, '-c', BOOTSTRAP, osp.dirname(osp.abspath(__file__)), folder,
-                                        str(os.getpid())], stdin=subprocess.DEVNULL, start_new_session=True)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            journal = JournalWriter(spool.new_journal_folder(root))
+        except OSError as e:
+            print_log(f'SwanLab: cannot create a journal in {root} ({e}); it is kept in memory instead. '
+                      f'To keep it on disk, {spool.FIX}.', logger='current', level=logging.WARNING)
+    remote = RemoteRun(journal)
+    if journal is None:
+        remote.run_in_process('there is no spool folder', quiet=True)
+        return remote
+    try:
+        remote.use_process(_spawn(journal.folder))
     except OSError as e:
-        return RemoteRun(journal, None, f'the writer process could not start ({e})')
-    return RemoteRun(journal, process)
+        remote.run_in_process(f'the writer process could not start ({e})')
+    return remote
+
+
+def _spawn(folder: str, continuing: bool = False) -> subprocess.Popen:
+    if os.environ.get('SWANLAB_BACKEND_WRITER', 'process') == 'thread':
+        raise OSError('SWANLAB_BACKEND_WRITER=thread')
+    # Blocked signals are inherited: a Ctrl+C or SIGTERM that comes while Python starts there waits until the
+    # writer ignores it (this thread gets its own as soon as the process exists).
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return subprocess.Popen([sys.executable, '-c', BOOTSTRAP, osp.dirname(osp.abspath(__file__)), folder,
+                                 str(os.getpid()), *(['--continue'] if continuing else [])],
+                                stdin=subprocess.PIPE, start_new_session=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _Config:
@@ -88,16 +113,22 @@ class RemoteRun:
     ``save`` and ``finish`` go into the journal; ``id``, ``dir``, ``mode`` and ``url`` come back once
     the writer has started the run."""
 
-    def __init__(self, journal: JournalWriter, process: Optional[subprocess.Popen], why_in_process: str = ''):
-        self._journal, self._process = journal, process
+    def __init__(self, journal: Optional[JournalWriter]):
+        self._journal = journal
+        self.folder = journal.folder if journal is not None else None
         self._pid = os.getpid()  # a forked DataLoader worker inherits this object (and our SIGTERM handler)
+        self._process: Optional[subprocess.Popen] = None
         self._thread: Optional[threading.Thread] = None
+        self._thread_writer: Optional[RunWriter] = None
+        self._memory = MemoryJournal(MAX_OVERFLOW_BYTES)  # what a writer thread reads once the disk is full
+        self._overflow: Any = None  # where records go once the disk is full: a _PipeSender or self._memory
+        self._sent = self._replacements = 0
         self._next_check = time.monotonic() + CHECK_EVERY_S
         self._announced = self._finished = self._initialized = False
-        self._lost: Optional[str] = None
         self._last_status: dict = {}
         self._reported: set = set()
         self._checking = threading.Lock()  # the training, image and background threads all send
+        self._sending = threading.RLock()  # reentrant: a signal handler that finishes the run may interrupt a send
         self.config = _Config(self)
         self._images: deque = deque()  # (record, bytes) for the image thread
         self._image_bytes = 0
@@ -105,12 +136,6 @@ class RemoteRun:
         self._image_thread: Optional[threading.Thread] = None
         self._spare: Dict[tuple, list] = {}  # written-out image buffers: fresh memory would cost page faults
         self._spare_bytes = 0
-        if process is None:
-            self._run_in_process(why_in_process)
-
-    @property
-    def folder(self) -> str:
-        return self._journal.folder
 
     @property
     def writer_pid(self) -> Optional[int]:
@@ -136,7 +161,7 @@ class RemoteRun:
     def log(self, data: dict, step: Optional[int] = None) -> None:
         data, size = self._copy_images(data)
         if size:
-            self._queue_images(('log', data, step), size)
+            self._queue_images(['log', data, step], size)
         else:
             self.send('log', data, step)
 
@@ -155,35 +180,39 @@ class RemoteRun:
 
     def abandon(self) -> None:
         """No run was started (the backend was closed unused): the writer exits."""
-        self._end(('abandon',))
+        self._end(['abandon'])
 
     def finish(self, state: str = 'success', error: Optional[str] = None) -> None:
-        """Hands over the end of the run and returns; the writer finishes it on its own."""
+        """Hands over the end of the run; :meth:`wait` waits until it is written."""
         if self._finished or os.getpid() != self._pid:
             return
         self._check_writer()
         info = self.info(timeout=0)
-        announce_here = bool(info.get('id')) and self._lost is None
-        self._end(('finish', state, error, not announce_here))
+        announce_here = bool(info.get('id'))
+        self._end(['finish', state, error, not announce_here])
         if announce_here:
             run_lifecycle.announce(_RunInfo(info), info['mode'], finished=state)
-            if self._process is not None and self._process.poll() is None:
-                print_log(f'SwanLab: its writer process (pid {self._process.pid}) finishes writing in the '
-                          'background; swanlab_backend.wait_until_written() waits for it', logger='current')
 
-    def send(self, *record: Any) -> None:
-        if self._finished or self._lost or record[0] is None or os.getpid() != self._pid:
+    def send(self, *record: Any, size: int = 0) -> None:
+        if self._finished or record[0] is None or os.getpid() != self._pid:
             return
         if time.monotonic() >= self._next_check:
             self._check_writer()
-        try:
-            self._journal.append(record)
-        except Exception as e:  # disk full, an unpicklable value: say so, never raise into training
-            if type(e) not in self._reported:  # once per kind, not once per step
-                self._reported.add(type(e))
-                print_log(f'SwanLab: could not hand {record[0]!r} to the writer ({type(e).__name__}: {e}); it is '
-                          'not logged, nor are later ones that fail the same way', logger='current',
-                          level=logging.WARNING)
+        record = list(record)
+        with self._sending:
+            overflow = self._overflow
+            if overflow is None:
+                try:
+                    self._journal.append(record)
+                    self._sent += 1
+                    return
+                except OSError as e:  # the disk is full (or gone): this record and the rest go another way
+                    overflow = self._start_overflow(e)
+                except (TypeError, ValueError) as e:  # not plain data: say so, never raise into training
+                    self._report_once(record[0], e)
+                    return
+            self._sent += 1
+        overflow.put(record, size)
 
     # ---- what comes back ---------------------------------------------------------------------------------------
 
@@ -193,8 +222,11 @@ class RemoteRun:
         return self._status()
 
     def _status(self) -> dict:
-        """The writer's status file, or the last one seen with the run in it (the writer deletes it at the end)."""
-        status = read_status(self.folder)
+        """The writer's status, or the last one seen with the run in it (the writer deletes it at the end)."""
+        if self._thread_writer is not None:
+            status = dict(self._thread_writer.status)
+        else:
+            status = read_status(self.folder) if self.folder else {}
         if status.get('id'):
             self._last_status = status
         return status or self._last_status
@@ -215,53 +247,132 @@ class RemoteRun:
     def url(self) -> Optional[str]:
         return self.info().get('url')
 
-    def wait(self, timeout: Optional[float] = None) -> bool:
-        """Waits until the writer has written everything and exited; False on timeout."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return wait_for(lambda: self._process.poll() is not None, timeout)
+    def wait(self, stall_timeout: Optional[float] = None) -> bool:
+        """Waits until the writer has written everything and exited, saying how far it is when that takes a
+        while; a writer that dies meanwhile is replaced. False if it made no progress for ``stall_timeout``
+        seconds, or a Ctrl+C stopped the wait."""
+        started = last_change = time.monotonic()
+        next_line, seen = started + PROGRESS_AFTER_S, None
+        try:
+            while self._writer_alive() or self._check_writer_now():
+                now = time.monotonic()
+                progress = (self._status().get('written'), _cpu_time(self.writer_pid))
+                if progress != seen:
+                    seen, last_change = progress, now
+                if stall_timeout is not None and now - last_change > stall_timeout:
+                    self._tell_still_writing(f'has made no progress for {stall_timeout:.0f} s')
+                    return False
+                if now >= next_line:
+                    next_line = now + PROGRESS_EVERY_S
+                    self._tell_progress(now - started)
+                time.sleep(0.05)
+        except KeyboardInterrupt:
+            self._tell_still_writing('was still writing when Ctrl+C stopped the wait')
+            return False
+        if time.monotonic() - started >= PROGRESS_AFTER_S:
+            print_log(f'SwanLab: all written ({time.monotonic() - started:.0f} s)', logger='current')
+        return True
+
+    def _tell_progress(self, seconds: float) -> None:
+        status = self._status()
+        left = max(0, self._sent - int(status.get('written') or 0))
+        what = 'finishing the run (upload)' if status.get('phase') == 'finishing' else f'{left} records to go'
+        print_log(f'SwanLab: waiting for the writer to write what was logged into the run: {what} '
+                  f'({seconds:.0f} s); Ctrl+C stops waiting', logger='current')
+
+    def _tell_still_writing(self, why: str) -> None:
+        if self._process is not None:
+            where = (f'it goes on in the background (pid {self._process.pid}); in a container or a Slurm step it '
+                     f'is killed with the job, and `{REPLAY}` then writes what is left')
+        else:
+            where = f'what is left stays in {self.folder or "memory"}'
+        print_log(f'SwanLab: the writer {why}; {where}', logger='current', level=logging.WARNING)
 
     # ---- the writer's health -----------------------------------------------------------------------------------
+
+    def use_process(self, process: subprocess.Popen) -> None:
+        self._process = process
+        if isinstance(self._overflow, _PipeSender):
+            self._overflow.retarget(process.stdin)
 
     def _writer_alive(self) -> bool:
         if self._thread is not None:
             return self._thread.is_alive()
-        return self._process.poll() is None
+        return self._process is not None and self._process.poll() is None
 
     def _check_writer(self) -> None:
-        """Once a second: announce the run when it has started; notice a writer process that died."""
-        if not self._checking.acquire(blocking=False):
-            return
-        try:
-            self._check_writer_now()
-        finally:
-            self._checking.release()
+        """Once a second: announce the run when it has started; replace a writer process that died."""
+        if self._checking.acquire(blocking=False):
+            try:
+                self._check_writer_now()
+            finally:
+                self._checking.release()
 
-    def _check_writer_now(self) -> None:
+    def _check_writer_now(self) -> bool:
+        """True if a new writer took over from one that died."""
         self._next_check = time.monotonic() + CHECK_EVERY_S
         status = self._status()
         if status.get('id') and not self._announced:
             self._announced = True
             run_lifecycle.announce(_RunInfo(status), status['mode'])
-        if self._thread is not None or self._process.poll() is None or status.get('phase') == 'done':
-            return
-        if status.get('phase') in (None, 'ready'):  # it died before touching the run: write in-process
-            self._run_in_process(f'the writer process exited with code {self._process.returncode} before '
-                                 'starting the run')
-        else:
-            self._lost = (f'SwanLab: the writer process exited with code {self._process.returncode}; tracking '
-                          f'is off for the rest of this run (what it received is in {self.folder})')
-            print_log(self._lost, logger='current', level=logging.WARNING)
+        if self._thread is not None or self._process is None or self._process.poll() is None:
+            return False
+        code = self._process.returncode
+        if code == 0:  # it wrote everything (and deleted the journal)
+            return False
+        how = f'was killed by {signal.Signals(-code).name}' if code < 0 else f'exited with code {code}'
+        if status.get('phase') in (None, 'ready') and not self._replacements:
+            self.run_in_process(f'the writer process {how} before starting the run')
+            return True
+        self._replacements += 1
+        self._announced = False  # the run goes on as a continuation run, except online
+        continues = ('the same run' if status.get('mode') == 'online'
+                     else 'a continuation run (the first is marked crashed)')
+        if self._replacements <= MAX_REPLACEMENTS:
+            try:
+                self.use_process(_spawn(self.folder, continuing=True))
+                print_log(f'SwanLab: the writer process (pid {status.get("pid")}) {how}; a new one (pid '
+                          f'{self._process.pid}) writes what it had not, into {continues}', logger='current',
+                          level=logging.WARNING)
+                return True
+            except OSError as e:
+                how = f'{how}, and no new one could start ({e})'
+        self.run_in_process(f'the writer process {how}; what it had not written goes into {continues}',
+                            continuing=True)
+        return True
 
-    def _run_in_process(self, why: str) -> None:
-        print_log(f'SwanLab: {why}; writing from a thread of the training process instead', logger='current',
-                  level=logging.WARNING)
+    def run_in_process(self, why: str, continuing: bool = False, quiet: bool = False) -> None:
+        if not quiet:
+            print_log(f'SwanLab: {why}; writing from a thread of the training process instead', logger='current',
+                      level=logging.WARNING)
+        with self._sending:
+            if self._journal is None:
+                self._overflow = self._memory
+            elif isinstance(self._overflow, _PipeSender):
+                self._overflow = self._overflow.move_into(self._memory)
         self._process = None
-        self._thread = threading.Thread(target=RunWriter(self.folder).run, name='swanlab-run-writer', daemon=True)
+        self._thread_writer = RunWriter(self.folder, None, self._memory, continuing)
+        self._thread = threading.Thread(target=self._thread_writer.run, name='swanlab-run-writer', daemon=True)
         self._thread.start()
 
-    def _queue_images(self, record: tuple, size: int) -> None:
+    def _start_overflow(self, error: OSError) -> Any:
+        how = 'in memory' if self._thread is not None else 'through a pipe'
+        print_log(f'SwanLab: the spool folder {self.folder} cannot take more ({error.strerror or error}); what is '
+                  f'logged from now on goes to the writer {how}, up to {MAX_OVERFLOW_BYTES >> 20} MB waiting, and is '
+                  f'lost if the training is killed. Free space there, or {spool.FIX}.', logger='current',
+                  level=logging.WARNING)
+        self._overflow = self._memory if self._thread is not None else _PipeSender(self._process.stdin)
+        return self._overflow
+
+    def _report_once(self, kind: str, e: Exception) -> None:
+        if type(e) not in self._reported:  # once per kind, not once per step
+            self._reported.add(type(e))
+            print_log(f'SwanLab: could not hand {kind!r} to the writer ({type(e).__name__}: {e}); it is not logged, '
+                      'nor are later ones that fail the same way', logger='current', level=logging.WARNING)
+
+    # ---- images ------------------------------------------------------------------------------------------------
+
+    def _queue_images(self, record: list, size: int) -> None:
         with self._image_room:
             while self._image_bytes and self._image_bytes + size > MAX_QUEUED_IMAGE_BYTES:
                 self._image_room.wait()
@@ -280,29 +391,31 @@ class RemoteRun:
                 record, size = self._images[0]
             if record[0] is None:
                 return
-            self.send(*record)
+            self.send(*record, size=size)
             with self._image_room:
                 self._images.popleft()
                 self._image_bytes -= size
                 self._image_room.notify_all()
-                for image in _images_in(record[1]):
-                    if self._spare_bytes + image.array.nbytes <= MAX_QUEUED_IMAGE_BYTES // 2:
-                        self._spare.setdefault((image.array.shape, image.array.dtype.str), []).append(image.array)
-                        self._spare_bytes += image.array.nbytes
+                if self._overflow is not None:
+                    continue  # the pixels still wait to be sent: they are not spare
+                for image in media.images_in(record[1]):
+                    pixels = image['pixels']
+                    if self._spare_bytes + pixels.nbytes <= MAX_QUEUED_IMAGE_BYTES // 2:
+                        self._spare.setdefault((pixels.shape, pixels.dtype.str), []).append(pixels)
+                        self._spare_bytes += pixels.nbytes
 
     def _copy_images(self, data: dict) -> Tuple[dict, int]:
         """``data`` with its images copied (the caller may draw into them again), and their size in bytes."""
-        if not any(True for _ in _images_in(data)):
+        if not any(True for _ in media.images_in(data)):
             return data, 0
         size, copied = 0, {}
         for key, value in data.items():
-            if isinstance(value, PendingImage):
-                value = PendingImage(self._copy(value.array), value.caption)
-                size += value.array.nbytes
+            if media.is_image(value):
+                value = dict(value, pixels=self._copy(value['pixels']))
+                size += value['pixels'].nbytes
             elif isinstance(value, list):
-                value = [PendingImage(self._copy(v.array), v.caption) if isinstance(v, PendingImage) else v
-                         for v in value]
-                size += sum(v.array.nbytes for v in value if isinstance(v, PendingImage))
+                value = [dict(v, pixels=self._copy(v['pixels'])) if media.is_image(v) else v for v in value]
+                size += sum(v['pixels'].nbytes for v in value if media.is_image(v))
             copied[key] = value
         return copied, size
 
@@ -317,22 +430,91 @@ class RemoteRun:
         np.copyto(buffer, array)
         return buffer
 
-    def _end(self, record: tuple) -> None:
+    def _end(self, record: list) -> None:
         if self._finished or os.getpid() != self._pid:
             return
         if self._image_thread is not None:  # the images handed over so far go first
-            self._queue_images((None,), 0)
+            self._queue_images([None], 0)
             self._image_thread.join()
         self.send(*record)
         self._finished = True
-        self._journal.close()
+        if self._journal is not None:
+            self._journal.close()
+        if isinstance(self._overflow, _PipeSender):
+            self._overflow.close()
 
 
-def _images_in(data: dict):
-    for value in data.values():
-        for item in (value if isinstance(value, list) else [value]):
-            if isinstance(item, PendingImage):
-                yield item
+class _PipeSender:
+    """Sends records through the writer process's standard input, from a thread, once the disk is full; at most
+    ``MAX_OVERFLOW_BYTES`` wait (``put`` waits beyond). A writer that dies is replaced: :meth:`retarget`."""
+
+    def __init__(self, stream: Any):
+        self._waiting = MemoryJournal(MAX_OVERFLOW_BYTES)
+        self._stream, self._head = stream, None
+        self._retargeted = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._send, name='swanlab-pipe', daemon=True)
+        self._thread.start()
+
+    def put(self, record: list, size: int = 0) -> None:
+        self._waiting.put(record, size)
+
+    def retarget(self, stream: Any) -> None:
+        self._stream = stream
+        self._retargeted.set()
+
+    def move_into(self, memory: MemoryJournal) -> MemoryJournal:
+        """Stops sending; what has not been sent goes into ``memory``, for a writer thread."""
+        self._stream = None
+        self._retargeted.set()
+        self._thread.join(5)
+        for record in ([self._head] if self._head is not None else []):
+            memory.put(record)
+        while (record := self._waiting.get(timeout=0)) is not None:
+            memory.put(record)
+        return memory
+
+    def close(self) -> None:
+        """After the last record: the writer reads to the end of the pipe."""
+        self._closing = True
+
+    def _send(self) -> None:
+        while self._stream is not None:
+            self._head = self._head if self._head is not None else self._waiting.get(timeout=0.1)
+            if self._head is None:
+                if self._closing:
+                    break
+                continue
+            stream = self._stream
+            if stream is None:
+                return
+            try:
+                stream.write(b''.join(bytes(p) for p in encode(self._head)[0]))
+                stream.flush()
+                self._head = None
+            except TypeError as e:
+                print_log(f'SwanLab: could not hand {self._head[0]!r} to the writer ({e}); it is not logged',
+                          logger='current', level=logging.WARNING)
+                self._head = None
+            except OSError:  # the writer died: wait for the one that replaces it
+                self._retargeted.clear()
+                if self._stream is stream:
+                    self._retargeted.wait()
+        try:
+            if self._stream is not None:
+                self._stream.close()
+        except OSError:
+            pass
+
+
+def _cpu_time(pid: Optional[int]) -> Optional[int]:
+    """The CPU time a process has used so far (clock ticks): a writer at work uses some."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError, TypeError):
+        return None
 
 
 class _RunInfo:
@@ -343,17 +525,19 @@ class _RunInfo:
         self.dir, self.url = Path(status['dir']), status.get('url')
 
 
+# ---- every writer of this user -------------------------------------------------------------------------------
+
 def pending_writers(log_dir: Optional[str] = None) -> List[dict]:
-    """Writers still at work, for runs in ``log_dir`` only if given. One that has not started its run
-    yet counts if its training process is gone: the run is on its way (a live training's writer that
-    waits for its run to begin is not pending)."""
+    """Writers still at work, for runs in ``log_dir`` only if given. A writer that died while its training
+    lives counts (another takes over); one that has not started its run yet counts only if its training is
+    gone (the run is on its way; a live training's writer that waits for its run to begin is not pending)."""
     pending = []
-    root = spool_root()
-    for name in (os.listdir(root) if osp.isdir(root) else []):
-        status = read_status(osp.join(root, name))
-        if status.get('phase') not in ('ready', 'running') or not _running(status.get('pid')):
+    for folder in spool.journal_folders():
+        status = read_status(folder)
+        phase, writer, parent = status.get('phase'), _running(status.get('pid')), _running(status.get('parent'))
+        if phase in (None, 'done') or not (writer or parent):
             continue
-        if status['phase'] == 'ready' and _running(status.get('parent')):
+        if phase == 'ready' and parent:
             continue
         if log_dir is None or 'dir' not in status or _inside(status['dir'], log_dir):
             pending.append(status)
@@ -364,6 +548,50 @@ def wait_until_written(log_dir: Optional[str] = None, timeout: Optional[float] =
     """Waits until every writer process (of runs in ``log_dir``, if given) has written everything and
     exited: after it, the local dashboard shows all that was logged. False on timeout."""
     return wait_for(lambda: not pending_writers(log_dir), timeout, poll=0.1)
+
+
+def journals_left_behind() -> List[str]:
+    """Journals whose training and writer are both gone (killed together): :mod:`swanlab_backend.replay`
+    writes them into their runs."""
+    left = []
+    for folder in spool.journal_folders():
+        status = read_status(folder)
+        parent = status.get('parent') or _pid_in_name(folder)
+        if status.get('phase') == 'done' or _running(status.get('pid')) or _running(parent):
+            continue
+        if not any(name.startswith('segment-') for name in _names(folder)):
+            continue
+        lock = writer_lock(folder) if osp.isdir(folder) else None
+        if lock is not None:  # no writer holds it
+            os.close(lock)
+            left.append(folder)
+    return left
+
+
+def _tell_about_journals_left_behind() -> None:
+    if 'left behind' in _told:
+        return
+    _told.add('left behind')
+    try:
+        left = journals_left_behind()
+    except OSError:
+        return
+    if left:
+        print_log(f'SwanLab: {len(left)} journal(s) of trainings killed together with their writer wait in '
+                  f'{osp.dirname(left[0])}; write them into their runs with: {REPLAY}', logger='current',
+                  level=logging.WARNING)
+
+
+def _names(folder: str) -> List[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _pid_in_name(folder: str) -> Optional[int]:
+    head = osp.basename(folder).split('-', 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -45,3 +45,21 @@ def recorded_runs(log_dir) -> dict:
             reader.close()
         runs[name] = state
     return runs
+
+
+def logged_steps(log_dir, name: str, key: str) -> set:
+    """Every step of ``key`` in experiment ``name``, from the run's own record (``logs/``), which keeps
+    every point: the dashboard's API thins long curves. Empty if the experiment or the key is not there."""
+    import json
+    import sqlite3
+    assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
+    with sqlite3.connect(Path(log_dir) / 'runs.swanlab') as db:
+        row = db.execute('SELECT experiment.run_id, tag.folder FROM experiment JOIN tag ON '
+                         'tag.experiment_id = experiment.id WHERE experiment.name = ? AND tag.name = ?',
+                         (name, key)).fetchone()
+    if row is None:
+        return set()
+    steps = set()
+    for path in (Path(log_dir) / row[0] / 'logs' / row[1]).glob('*.log'):
+        steps.update(json.loads(line)['index'] for line in path.read_text().splitlines() if line.strip())
+    return steps

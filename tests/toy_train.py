@@ -85,7 +85,18 @@ class ToyAccuracy(BaseMetric):
 @HOOKS.register_module(force=True)
 class StripesImageHook(Hook):
     """Logs the stripes image after each validation, and one per test batch at the batch index as step,
-    as the task visualization hooks do."""
+    as the task visualization hooks do; with ``train_image_size`` (width, height), a photo-sized image
+    after every training iteration too."""
+
+    def __init__(self, train_image_size=None):
+        self.train_image = None
+        if train_image_size:
+            width, height = train_image_size
+            self.train_image = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if self.train_image is not None:
+            runner.visualizer.add_image('train_photo', self.train_image, step=runner.iter + 1)
 
     def after_val_epoch(self, runner, metrics=None):
         runner.visualizer.add_image('stripes', STRIPES, step=runner.iter)
@@ -117,7 +128,8 @@ def build_config(args):
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=dict(type='CheckpointHook', interval=args.checkpoint_interval,
                                            by_epoch=args.loop == 'epoch', **eval(args.checkpoint_options))),
-        custom_hooks=[dict(type='StripesImageHook')] + ([dict(type='SwanlabHook')] if args.hook_in_config else []),
+        custom_hooks=[dict(type='StripesImageHook', train_image_size=eval(args.train_image_size))]
+        + ([dict(type='SwanlabHook')] if args.hook_in_config else []),
         log_processor=dict(by_epoch=args.loop == 'epoch'),
         custom_imports=dict(imports=args.imports.split(','), allow_failed_imports=False),
         visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend'), backend]),
@@ -158,6 +170,7 @@ def main():
     parser.add_argument('--backend-options', default='{}', help='more SwanlabVisBackend arguments, a dict')
     parser.add_argument('--checkpoint-options', default='{}', help='more CheckpointHook arguments, a dict')
     parser.add_argument('--secret-token', default='')
+    parser.add_argument('--train-image-size', default='None', help='(width, height): an image every iteration')
     args = parser.parse_args()
 
     cfg = build_config(args)

@@ -5,9 +5,11 @@ here is drawn as an RGB array first (matplotlib's object API, no pyplot state, s
 on the writer thread); :func:`echarts_bar`, :func:`echarts_heat_map` and
 :func:`echarts_lines` give the same data to the cloud dashboard as interactive charts.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
+
+from .. import media
 
 MAX_HEAT_MAP_CLASSES = 30
 MAX_BAR_ROWS = 40
@@ -113,36 +115,15 @@ def pr_curves(title: str, recall: np.ndarray, curves: Dict[str, np.ndarray]) -> 
 # ---- the same data for the cloud dashboard ---------------------------------------------------------------
 
 
-def echarts_bar(classes: Sequence[str], values: Dict[str, np.ndarray]):
-    import swanlab
-    chart = swanlab.echarts.Bar()
-    chart.add_xaxis(list(classes))
-    for name, series in values.items():
-        chart.add_yaxis(name, [_finite_or_none(v) for v in series])
-    return chart
+def echarts_bar(classes: Sequence[str], values: Dict[str, np.ndarray]) -> dict:
+    return media.bar_chart(classes, values)
 
 
-def echarts_heat_map(classes: Sequence[str], matrix: np.ndarray):
-    import swanlab
+def echarts_heat_map(classes: Sequence[str], matrix: np.ndarray) -> dict:
     shown = heat_map_classes(matrix)
-    names = [classes[i] for i in shown]
-    chart = swanlab.echarts.HeatMap()
-    chart.add_xaxis(names)
     cells = [[c, r, int(matrix[shown[r], shown[c]])] for r in range(len(shown)) for c in range(len(shown))]
-    chart.add_yaxis('count', names, cells)
-    chart.set_global_opts(visualmap_opts=swanlab.echarts.options.VisualMapOpts(max_=int(matrix.max() or 1)))
-    return chart
+    return media.heat_map([classes[i] for i in shown], cells, int(matrix.max() or 1))
 
 
-def echarts_lines(x: np.ndarray, curves: Dict[str, np.ndarray]):
-    import swanlab
-    chart = swanlab.echarts.Line()
-    chart.add_xaxis([round(float(v), 3) for v in x])
-    for name, series in curves.items():
-        chart.add_yaxis(name, [_finite_or_none(v) for v in series])
-    return chart
-
-
-def _finite_or_none(value: float) -> Optional[float]:
-    value = float(value)
-    return round(value, 4) if np.isfinite(value) else None
+def echarts_lines(x: np.ndarray, curves: Dict[str, np.ndarray]) -> dict:
+    return media.line_chart(x, curves)

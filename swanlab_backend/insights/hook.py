@@ -26,7 +26,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ..images import PendingImage, to_uint8_image
+from .. import media
+from ..images import to_uint8_image
 from . import charts, coco_capture, per_class, tasks
 from .dataset_card import card_text, summarize
 
@@ -204,8 +205,7 @@ class SwanlabInsightsHook(Hook):
 
     def _per_class(self, key: str, classes: List[str], results: Dict[str, np.ndarray], scalar_metric: str,
                    gt: np.ndarray, gt_label: str, unit: str, scalar_prefix: Optional[str] = None) -> dict:
-        import swanlab
-        data = {f'{key}/table': swanlab.Text(per_class.text_table(classes, results, gt, gt_label),
+        data = {f'{key}/table': media.text(per_class.text_table(classes, results, gt, gt_label),
                                              caption=f'{", ".join(results)} per class ({unit})'),
                 f'{key}/chart': _image(charts.bar_chart(f'{key}: {", ".join(results)}', classes, results, unit))}
         if self.echarts:
@@ -217,10 +217,9 @@ class SwanlabInsightsHook(Hook):
         return data
 
     def _confusion_pictures(self, key: str, classes: List[str], counts: np.ndarray, unit: str) -> dict:
-        import swanlab
         shown = charts.heat_map_classes(counts)
         data = {key: _image(charts.heat_map(f'confusion matrix ({unit})', classes, counts)),
-                f'{key}_table': swanlab.Text(per_class.matrix_table(classes, counts, shown),
+                f'{key}_table': media.text(per_class.matrix_table(classes, counts, shown),
                                              caption=f'confusion matrix ({unit}), rows: ground truth')}
         if self.echarts:
             data[f'{key}_echarts'] = charts.echarts_heat_map(classes, counts)
@@ -248,7 +247,6 @@ class SwanlabInsightsHook(Hook):
             backend.log_report('dataset', partial(self._guarded, 'dataset card', self._card, splits))
 
     def _card(self, splits: list) -> dict:
-        import swanlab
         datasets = dict(splits)
         reference = datasets.get('val') or datasets['train']
         metainfo = reference.metainfo
@@ -268,7 +266,7 @@ class SwanlabInsightsHook(Hook):
         self._gt_counts = {s.name: s.counts for s in summaries}
         names = [tasks.sample_name(items[i][0], i) for i in indices]
         card = card_text(summaries, classes, self._family, names)
-        data = {'dataset/card': swanlab.Text(card, caption='dataset card'),
+        data = {'dataset/card': media.text(card, caption='dataset card'),
                 'dataset/instances_per_class': _image(charts.bar_chart(
                     'ground truth per class', classes, {s.name: s.counts for s in summaries}, 'count'))}
         data.update(self._gallery_images('dataset/gallery', metainfo, items, draw_pred=False))
@@ -326,6 +324,6 @@ def _swanlab_backends(runner) -> list:
     return list(backends(runner))
 
 
-def _image(array: np.ndarray, caption: Optional[str] = None) -> PendingImage:
+def _image(array: np.ndarray, caption: Optional[str] = None) -> dict:
     """A picture for the writer process to encode (PNG encoding costs this process nothing)."""
-    return PendingImage(to_uint8_image(array), caption)
+    return media.image(to_uint8_image(array), caption)

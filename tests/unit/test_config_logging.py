@@ -28,3 +28,29 @@ def test_secret_keys_are_redacted_in_the_values_and_in_the_text():
     assert flat['hub.api_key'] == flat['hub.token'] == REDACTED and flat['hub.user'] == 'me'
     text = config_text(cfg, secrets)
     assert 'sk-1234567890' not in text and 'tok-abc' not in text and REDACTED in text and "user='me'" in text
+
+
+def test_only_whole_secret_names_are_redacted_and_nothing_else_in_the_text():
+    """Neither over-redaction (tokenizer, max_tokens, with_cls_token) nor under-redaction (access_key, URLs)."""
+    cfg = Config(dict(
+        model=dict(tokenizer=dict(type='BertTokenizer'), max_tokens=40, with_cls_token=True,
+                   head=dict(type='BertTokenizer')),
+        storage=dict(access_key='AKIA0123456789', secret_access_key='wJalrXUtnFEMI', hf_token='hf_abcdefgh',
+                     smtp_password='hunter2'),
+        data_root='https://alice:s3cr3t-pass@data.example.com/coco/',
+        notify=dict(url='https://open.feishu.cn/hook?access_token=tok123456&lang=zh'),
+        webhook_url='https://hooks.slack.com/services/T000/B000/XXXXXXXX'))
+    flat, secrets = flatten_config(cfg.to_dict())
+    assert flat['model.tokenizer.type'] == flat['model.head.type'] == 'BertTokenizer'
+    assert flat['model.max_tokens'] == 40 and flat['model.with_cls_token'] is True
+    for key in ('storage.access_key', 'storage.secret_access_key', 'storage.hf_token', 'storage.smtp_password',
+                'webhook_url'):
+        assert flat[key] == REDACTED, key
+    assert flat['data_root'] == f'https://alice:{REDACTED}@data.example.com/coco/'
+    assert flat['notify.url'] == f'https://open.feishu.cn/hook?access_token={REDACTED}&lang=zh'
+    text = config_text(cfg, secrets)
+    assert text.count("'BertTokenizer'") == 2 and 'max_tokens=40' in text and 'with_cls_token=True' in text
+    for secret in ('AKIA0123456789', 'wJalrXUtnFEMI', 'hf_abcdefgh', 'hunter2', 's3cr3t-pass', 'tok123456',
+                   'XXXXXXXX'):
+        assert secret not in text, secret
+    assert 'lang=zh' in text and 'alice:' in text
