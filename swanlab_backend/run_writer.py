@@ -114,7 +114,12 @@ class RunWriter:
 
     def run(self) -> None:
         """Writes records as they come until the run is finished or abandoned, then cleans up."""
-        lock = writer_lock(self.folder) if self.folder else None
+        try:
+            lock = writer_lock(self.folder) if self.folder else None
+        except OSError as e:  # the journal is gone: an earlier writer wrote it all
+            print_log(f'SwanLab: no journal to write in {self.folder} ({e.strerror})', logger='current',
+                      level=logging.WARNING)
+            return
         if self.folder and lock is None:
             print_log(f'SwanLab: another writer is at work on {self.folder}', logger='current', level=logging.WARNING)
             return
@@ -398,7 +403,9 @@ def main(argv: list) -> int:
     # process of a job) the writer goes on: the training's handler sends the finish, or its death is noticed.
     # BOOTSTRAP ignores both; the writer runs on a thread so that swanlab.init installs no SIGINT handler of its
     # own (it does so only on the main thread).
-    writer = RunWriter(folder, parent_pid, PipeFrames(sys.stdin.buffer), continuing)
+    # Unbuffered: a buffered reader's lock, held by the blocked reading thread, would abort the exit.
+    stdin = open(sys.stdin.fileno(), 'rb', buffering=0, closefd=False)
+    writer = RunWriter(folder, parent_pid, PipeFrames(stdin), continuing)
     thread = threading.Thread(target=writer.run, name='swanlab-run-writer')
     thread.start()
     thread.join()

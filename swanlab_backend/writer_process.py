@@ -276,7 +276,10 @@ class RemoteRun:
     def _tell_progress(self, seconds: float) -> None:
         status = self._status()
         left = max(0, self._sent - int(status.get('written') or 0))
-        what = 'finishing the run (upload)' if status.get('phase') == 'finishing' else f'{left} records to go'
+        if status.get('phase') == 'finishing':
+            what = 'finishing the run' + (' (uploading)' if status.get('mode') == 'online' else '')
+        else:
+            what = f'{left} records to go'
         print_log(f'SwanLab: waiting for the writer to write what was logged into the run: {what} '
                   f'({seconds:.0f} s); Ctrl+C stops waiting', logger='current')
 
@@ -318,7 +321,7 @@ class RemoteRun:
         if self._thread is not None or self._process is None or self._process.poll() is None:
             return False
         code = self._process.returncode
-        if code == 0:  # it wrote everything (and deleted the journal)
+        if code == 0 or not osp.isdir(self.folder):  # it wrote everything (and deleted the journal)
             return False
         how = f'was killed by {signal.Signals(-code).name}' if code < 0 else f'exited with code {code}'
         if status.get('phase') in (None, 'ready') and not self._replacements:

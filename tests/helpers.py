@@ -35,7 +35,7 @@ def recorded_runs(log_dir) -> dict:
         reader, name, state = DataStoreReader(), None, 'RUNNING'
         reader.open(path)
         try:
-            while (data := reader.scan()) is not None:
+            while (data := _scan(reader)) is not None:
                 record = Record.FromString(data)
                 if record.HasField('start'):
                     name = record.start.name
@@ -63,3 +63,12 @@ def logged_steps(log_dir, name: str, key: str) -> set:
     for path in (Path(log_dir) / row[0] / 'logs' / row[1]).glob('*.log'):
         steps.update(json.loads(line)['index'] for line in path.read_text().splitlines() if line.strip())
     return steps
+
+
+def _scan(reader):
+    """The next record; None at the end, also at a record cut short (the process writing it was killed)."""
+    from swanlab.exceptions import DataStoreError
+    try:
+        return reader.scan()
+    except DataStoreError:
+        return None

@@ -55,11 +55,11 @@ def test_row17_in_a_pid_namespace_the_run_is_complete_when_the_training_exits(tm
     """A container (Docker, Kubernetes) or a Slurm step kills every process left when the main one exits."""
     name, iterations = 'pid-namespace', 3000
     command = _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', iterations, '--val-interval', iterations,
-                   prefix=('unshare', '--fork', '--pid', '--mount-proc'))
+                   '--checkpoint-interval', iterations, prefix=('unshare', '--fork', '--pid', '--mount-proc'))
     probe = subprocess.run(['unshare', '--fork', '--pid', '--mount-proc', 'true'], capture_output=True, text=True)
     assert probe.returncode == 0, f'this test needs a PID namespace (root): unshare said {probe.stderr.strip()}'
     _run(command, clean_env(), tmp_path, timeout=900)
-    assert recorded_runs(swanlog)[name] == 'SUCCESS'
+    assert recorded_runs(swanlog)[name] == 'FINISHED'
     assert logged_steps(swanlog, name, 'train/loss') == set(range(1, iterations + 1))
     assert dashboard.wait_status(dashboard.experiment(name)) == 'finished'
 
@@ -68,8 +68,8 @@ def test_row18_a_writer_killed_mid_run_is_replaced_and_nothing_is_lost(tmp_path,
     name, killed_at, iterations = 'writer-killed', 30, 60
     training = subprocess.Popen(
         _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', iterations, '--val-interval', 100,
-             '--iter-seconds', 0.1), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(),
-        cwd=tmp_path)
+             '--checkpoint-interval', 100, '--iter-seconds', 0.1),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(), cwd=tmp_path)
     writer = _writer_of(psutil.Process(training.pid))
     printed = _read_until(training, f'Iter(train) [{killed_at}/{iterations}]')
     writer.kill()
@@ -81,7 +81,7 @@ def test_row18_a_writer_killed_mid_run_is_replaced_and_nothing_is_lost(tmp_path,
     before, after = logged_steps(swanlog, name, 'train/loss'), logged_steps(swanlog, f'{name}-continued', 'train/loss')
     assert set(range(killed_at, iterations + 1)) <= after
     assert before | after == set(range(1, iterations + 1)), (sorted(before), sorted(after))
-    assert recorded_runs(swanlog)[f'{name}-continued'] == 'SUCCESS'
+    assert recorded_runs(swanlog)[f'{name}-continued'] == 'FINISHED'
 
 
 def test_row19_a_journal_left_by_killing_training_and_writer_is_replayed_by_one_command(tmp_path, swanlog,
@@ -89,8 +89,9 @@ def test_row19_a_journal_left_by_killing_training_and_writer_is_replayed_by_one_
     name, hang_at = 'both-killed', 35
     env = clean_env(SWANLAB_BACKEND_SPOOL=str(tmp_path / 'spool'))
     training = subprocess.Popen(
-        _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', 40, '--val-interval', 100, '--iter-seconds', 0.1,
-             '--hang-at', hang_at), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+        _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', 40, '--val-interval', 100,
+             '--checkpoint-interval', 100, '--iter-seconds', 0.1, '--hang-at', hang_at),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
     writer = _writer_of(psutil.Process(training.pid))
     folder = next(Path(p) for p in (tmp_path / 'spool').iterdir())
     deadline = time.monotonic() + 120
@@ -148,7 +149,7 @@ def test_row22_a_spool_that_fills_up_mid_run_loses_no_scalar(tmp_path, swanlog, 
     try:
         name, iterations = 'spool-fills-up', 60
         output = _run(_toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', iterations, '--val-interval', 100,
-                           '--train-image-size', '(800, 600)'),
+                           '--checkpoint-interval', 100, '--train-image-size', '(800, 600)'),
                       clean_env(SWANLAB_BACKEND_SPOOL=str(small)), tmp_path)
     finally:
         subprocess.run(['umount', str(small)], check=True)

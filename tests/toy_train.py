@@ -121,7 +121,9 @@ def build_config(args):
                    hang_at=args.hang_at, iter_seconds=args.iter_seconds),
         launcher=args.launcher,
         work_dir=args.work_dir,
-        train_dataloader=loader, val_dataloader=loader, test_dataloader=loader,
+        # An iteration-based loop restarts a finite sampler every 4 iterations, and MMEngine sleeps 2 s each time.
+        train_dataloader=loader if args.loop == 'epoch' else dict(loader, sampler=dict(type='InfiniteSampler')),
+        val_dataloader=loader, test_dataloader=loader,
         train_cfg=train_cfg, val_cfg=dict(), test_cfg=dict(),
         val_evaluator=dict(type='ToyAccuracy'), test_evaluator=dict(type='ToyAccuracy'),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
