@@ -5,6 +5,9 @@
 #
 # Environment: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS (extra srun options).
 # The lr is scaled to the total batch (--auto-scale-lr, announced in the log); --no-auto-scale-lr keeps it.
+# Slurm kills what a step leaves running: the training waits for its SwanLab writer before it exits. A job killed
+# outright (time limit, node failure) leaves its journal in SWANLAB_BACKEND_SPOOL (set it to a shared or kept
+# folder to find it again): python -m swanlab_backend.replay writes it into the run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PARTITION="${1:?usage: bash scripts/slurm_train.sh PARTITION JOB_NAME CONFIG [options...]}"

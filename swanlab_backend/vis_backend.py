@@ -244,6 +244,7 @@ class SwanlabVisBackend(BaseVisBackend):
         else:
             print_log(f'SwanLab: the writer process (pid {self._run.writer_pid}) finishes writing in the background '
                       '(wait_on_close=False); swanlab_backend.wait_until_written() waits for it', logger='current')
+        self._run.announce_finished()
 
     @property
     def ledger(self) -> Optional[RunLedger]:

@@ -125,6 +125,7 @@ class RemoteRun:
         self._sent = self._replacements = 0
         self._next_check = time.monotonic() + CHECK_EVERY_S
         self._announced = self._finished = self._initialized = False
+        self._final: Optional[tuple] = None  # (state, status) of a finished run this side announces
         self._last_status: dict = {}
         self._reported: set = set()
         self._checking = threading.Lock()  # the training, image and background threads all send
@@ -183,15 +184,20 @@ class RemoteRun:
         self._end(['abandon'])
 
     def finish(self, state: str = 'success', error: Optional[str] = None) -> None:
-        """Hands over the end of the run; :meth:`wait` waits until it is written."""
+        """Hands over the end of the run; :meth:`wait` waits until it is written, :meth:`announce_finished`
+        then says where to see it (the writer says so itself if the run had not begun yet)."""
         if self._finished or os.getpid() != self._pid:
             return
         self._check_writer()
         info = self.info(timeout=0)
-        announce_here = bool(info.get('id'))
-        self._end(['finish', state, error, not announce_here])
-        if announce_here:
-            run_lifecycle.announce(_RunInfo(info), info['mode'], finished=state)
+        self._final = (state, info) if info.get('id') else None
+        self._end(['finish', state, error, self._final is None])
+
+    def announce_finished(self) -> None:
+        if self._final is not None:
+            state, info = self._final
+            status = self._status()  # a writer that took over runs a continuation run
+            run_lifecycle.announce(_RunInfo(status if status.get('id') else info), info['mode'], finished=state)
 
     def send(self, *record: Any, size: int = 0) -> None:
         if self._finished or record[0] is None or os.getpid() != self._pid:
