@@ -13,6 +13,7 @@ that fails (disk full) is cut off again, so no torn record is ever followed by a
 a record that does not decode is reported and skipped, and the reader never stalls.
 The same frames travel through a pipe (:func:`read_frame`) when the disk is full.
 """
+import functools
 import json
 import os
 import os.path as osp
@@ -21,15 +22,17 @@ import threading
 import time
 import zlib
 from collections import deque
-from typing import Any, BinaryIO, Callable, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
 SEGMENT_BYTES = 64 * 2 ** 20
 MAGIC = b'SWJ1'
 _HEAD = struct.Struct('<4sIII')
+_SIZE, _STEP = struct.Struct('<Q'), struct.Struct('<q')
 _MAX_BUFFERS = 4096
 _ARRAY = '__ndarray__'
+_NUMBERS = b'\x00N'  # a JSON body starts with '['
 _NUMBER_KINDS = 'biuf'  # an object dtype would mean pickles again
 Position = Tuple[int, int]  # (segment, offset)
 
@@ -38,32 +41,57 @@ class BadRecord(ValueError):
     """A record that does not decode: damaged, foreign, or from another version."""
 
 
+_buffers = threading.local()  # the out-of-band buffers of the record being encoded on this thread
+
+
+def _out_of_band(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in _NUMBER_KINDS:
+            raise TypeError(f'an array of {value.dtype} cannot be logged; arrays of numbers only')
+        _buffers.list.append(memoryview(np.ascontiguousarray(value)).cast('B'))
+        return {_ARRAY: len(_buffers.list) - 1, 'dtype': value.dtype.str, 'shape': list(value.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f'{type(value).__name__} is not plain data')
+
+
+_ENCODER = json.JSONEncoder(separators=(',', ':'), default=_out_of_band)  # built once: json.dumps builds one a call
+
+
 def encode(record: Any) -> Tuple[list, int]:
     """The frame of ``record``: a list of byte-like parts and their total size.
 
     Raises:
         TypeError: for a value that is not plain data (the caller reports it).
     """
-    buffers: List[memoryview] = []
-
-    def out_of_band(value: Any) -> Any:
-        if isinstance(value, np.ndarray):
-            if value.dtype.kind not in _NUMBER_KINDS:
-                raise TypeError(f'an array of {value.dtype} cannot be logged; arrays of numbers only')
-            buffers.append(memoryview(np.ascontiguousarray(value)).cast('B'))
-            return {_ARRAY: len(buffers) - 1, 'dtype': value.dtype.str, 'shape': list(value.shape)}
-        if isinstance(value, np.generic):
-            return value.item()
-        raise TypeError(f'{type(value).__name__} is not plain data')
-
-    body = json.dumps(record, default=out_of_band, separators=(',', ':')).encode()
+    if record[0] == 'log_numbers':
+        return _encode_numbers(record[1], record[2])
+    _buffers.list = buffers = []
+    body = _ENCODER.encode(record).encode()
     parts = [_HEAD.pack(MAGIC, len(body), len(buffers), zlib.crc32(body)),
              struct.pack(f'<{len(buffers)}Q', *(b.nbytes for b in buffers)), body, *buffers]
     return parts, sum(memoryview(p).nbytes for p in parts)
 
 
+def _encode_numbers(data: Dict[str, float], step: int) -> Tuple[list, int]:
+    """``['log_numbers', {key: number}, step]``, the record of every iteration, without JSON (its text costs the
+    training thread several us more): the keys NUL separated, the numbers as one float64 buffer."""
+    values = _float64s(len(data)).pack(*data.values())
+    body = _NUMBERS + _STEP.pack(step) + '\0'.join(data).encode()
+    parts = [_HEAD.pack(MAGIC, len(body), 1, zlib.crc32(body)), _SIZE.pack(len(values)), body, values]
+    return parts, _HEAD.size + _SIZE.size + len(body) + len(values)
+
+
+@functools.lru_cache(maxsize=64)
+def _float64s(count: int) -> struct.Struct:
+    return struct.Struct(f'<{count}d')
+
+
 def decode(body: bytes, buffers: List[bytes]) -> Any:
     """The record of a frame's JSON and buffers; raises :class:`BadRecord` for anything else."""
+    if body[:len(_NUMBERS)] == _NUMBERS:
+        return _decode_numbers(body, buffers)
+
     def arrays(obj: dict) -> Any:
         if _ARRAY not in obj:
             return obj
@@ -79,6 +107,16 @@ def decode(body: bytes, buffers: List[bytes]) -> Any:
         return json.loads(body, object_hook=arrays)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise BadRecord(f'not a journal record ({type(e).__name__})') from None
+
+
+def _decode_numbers(body: bytes, buffers: List[bytes]) -> list:
+    head = len(_NUMBERS) + _STEP.size
+    try:
+        keys = body[head:].decode().split('\0') if len(body) > head else []
+        (step,), values = _STEP.unpack_from(body, len(_NUMBERS)), _float64s(len(keys)).unpack(buffers[0])
+    except (UnicodeDecodeError, struct.error, IndexError) as e:
+        raise BadRecord(f'a bad record of numbers ({e})') from None
+    return ['log_numbers', dict(zip(keys, values)), step]
 
 
 def read_frame(stream: BinaryIO) -> Optional[Any]:

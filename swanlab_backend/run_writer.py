@@ -5,7 +5,8 @@ It runs in a writer process of its own (:mod:`swanlab_backend.writer_process` st
 SwanLab's writer threads, PNG encoding and the final upload never take the training's
 time or GIL; if that process cannot start, the same loop runs on a thread of the training.
 
-Records (lists, in journal order): ``['init', spec]``, ``['log', data, step]``,
+Records (lists, in journal order): ``['init', spec]``, ``['log', data, step]`` (and
+``['log_numbers', data, step]``, numbers only),
 ``['config', dict]``, ``['define_metric', key, kwargs]``, ``['save', path, kwargs]``,
 ``['finish', state, error, announce]`` and ``['abandon']`` (no run was needed). When
 the training process disappears without a ``finish`` (SIGKILL, out of memory), the
@@ -205,7 +206,7 @@ class RunWriter:
         return True
 
     def _write(self, kind: str, args: list) -> None:
-        if kind == 'log':
+        if kind in ('log', 'log_numbers'):
             data, step = args
             has_images = any(True for _ in images_in(data))
             self._wait_for_swanlab(MAX_SWANLAB_IMAGE_BACKLOG if has_images else MAX_SWANLAB_BACKLOG)

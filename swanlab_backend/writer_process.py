@@ -157,7 +157,7 @@ class RemoteRun:
 
     def log_numbers(self, data: Dict[str, float], step: int) -> None:
         """:meth:`log` for numbers only: the per-iteration path, with nothing to look for."""
-        self.send('log', data, step)
+        self.send('log_numbers', data, step)
 
     def log(self, data: dict, step: Optional[int] = None) -> None:
         data, size = self._copy_images(data)

@@ -141,4 +141,5 @@ def test_a_forked_child_of_the_training_cannot_write_into_its_journal(tmp_path):
         os._exit(0)
     os.waitpid(child, 0)
     remote.finish('success')
-    assert list(JournalReader(str(tmp_path)).records()) == [['log', {'a': 1.0}, 1], ['finish', 'success', None, True]]
+    assert list(JournalReader(str(tmp_path)).records()) == [['log_numbers', {'a': 1.0}, 1],
+                                                        ['finish', 'success', None, True]]
