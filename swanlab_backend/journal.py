@@ -164,7 +164,6 @@ class JournalWriter:
         # Reentrant: a SIGINT or SIGTERM handler that finishes the run may interrupt an append on the same thread.
         self._lock = threading.RLock()
         self._index, self._size = 0, 0
-        self.records = 0  # appended so far: the writer's progress is measured against it
         self._fd: Optional[int] = _open_segment(folder, 0)
 
     def append(self, record: Any) -> None:
@@ -183,7 +182,6 @@ class JournalWriter:
                 self._cut_back()
                 raise
             self._size += size
-            self.records += 1
 
     def _cut_back(self) -> None:
         """Removes what a failed write left, so that no later record follows a torn one."""

@@ -20,7 +20,7 @@ from helpers import TOY_TRAIN, clean_env, logged_steps, recorded_runs
 SPOOL_WARNING = 'not using the spool folder'
 
 
-def _toy(tmp_path, swanlog, name, *args, env=None, prefix=()):
+def _toy(tmp_path, swanlog, name, *args, prefix=()):
     return [*prefix, sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / f'work_dir_{name}'),
             '--log-dir', str(swanlog), '--name', name, '--no-test', *map(str, args)]
 
