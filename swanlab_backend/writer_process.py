@@ -516,11 +516,16 @@ class _PipeSender:
             pass
 
 
+def _proc_stat(pid: int) -> List[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first); raises ``OSError``."""
+    with open(f'/proc/{pid}/stat') as f:
+        return f.read().rsplit(')', 1)[1].split()
+
+
 def _cpu_time(pid: Optional[int]) -> Optional[int]:
     """The CPU time a process has used so far (clock ticks): a writer at work uses some."""
     try:
-        with open(f'/proc/{pid}/stat') as f:
-            fields = f.read().rsplit(')', 1)[1].split()
+        fields = _proc_stat(pid)
         return int(fields[11]) + int(fields[12])
     except (OSError, IndexError, ValueError, TypeError):
         return None
@@ -613,8 +618,7 @@ def _running(pid: Optional[int]) -> bool:
     if not pid:
         return False
     try:
-        with open(f'/proc/{pid}/stat') as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+        return _proc_stat(pid)[0] != 'Z'
     except OSError:
         try:
             os.kill(pid, 0)

@@ -15,7 +15,7 @@ import psutil
 from swanlab_backend.journal import MAGIC, JournalWriter
 from swanlab_backend.run_writer import read_status
 
-from helpers import TOY_TRAIN, clean_env, logged_steps, recorded_runs
+from helpers import TOY_TRAIN, RunsCode, clean_env, logged_steps, recorded_runs
 
 SPOOL_WARNING = 'not using the spool folder'
 
@@ -159,14 +159,6 @@ def test_row22_a_spool_that_fills_up_mid_run_loses_no_scalar(tmp_path, swanlog, 
     assert dashboard.wait_status(dashboard.experiment(name)) == 'finished'
 
 
-class _RunsCode:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}',))
-
-
 def test_a_journal_record_crafted_to_run_code_is_skipped_by_the_writer(tmp_path, swanlog, dashboard):
     import pickle
     import struct
@@ -179,7 +171,7 @@ def test_a_journal_record_crafted_to_run_code_is_skipped_by_the_writer(tmp_path,
     journal.append(['init', dict(init_kwargs=dict(project='writer', experiment_name='crafted', log_dir=str(swanlog),
                                                   mode='local'), reopen_id=None, new_run={})])
     journal.append(['log', {'value': 1.0}, 1])
-    payload = pickle.dumps(['log', {'value': _RunsCode(tmp_path / 'code-ran')}, 2])
+    payload = pickle.dumps(['log', {'value': RunsCode(tmp_path / 'code-ran')}, 2])
     with open(folder / 'segment-000000', 'ab') as f:
         f.write(struct.pack('<4sIII', MAGIC, len(payload), 0, zlib.crc32(payload)) + payload)
     journal.append(['log', {'value': 3.0}, 3])

@@ -10,6 +10,8 @@ import pytest
 from swanlab_backend import media
 from swanlab_backend.journal import MAGIC, JournalReader, JournalWriter, MemoryJournal, decode, encode
 
+from helpers import RunsCode
+
 
 def _segments(folder):
     return sorted(name for name in os.listdir(folder) if name.startswith('segment-'))
@@ -80,17 +82,11 @@ def test_a_record_still_being_written_is_not_read_until_it_is_whole(tmp_path):
     assert list(reader.records()) == [['log', {'a': 2.0}, 2]]
 
 
-class _RunsCode:
-    def __reduce__(self):
-        return (os.system, (f'touch {self.marker}',))
-
-
 def test_a_record_crafted_to_run_code_when_unpickled_is_skipped_and_reported(tmp_path):
     """Someone who can write into the journal must not get code run as the training's user."""
     writer = JournalWriter(str(tmp_path))
     writer.append(['log', {'a': 1.0}, 1])
-    crafted = _RunsCode()
-    crafted.marker = tmp_path / 'code-ran'
+    crafted = RunsCode(tmp_path / 'code-ran')
     payload = pickle.dumps(['log', {'evil': crafted}, 2])
     for frame in (struct.pack('<4sIII', MAGIC, len(payload), 0, zlib.crc32(payload)) + payload,  # a pickle body
                   b'\x80\x05garbage that is not a frame at all'):
