@@ -25,29 +25,24 @@ Exits 1 and lists every failed check otherwise.
 import argparse
 import glob
 import io
-import json
 import math
 import os
 import sys
 from typing import Dict, List, Tuple
 
 from ci.dashboard import CloudDashboard, LocalDashboard
+from swanlab_backend.import_work_dir import read_records, read_test_metrics, run_dirs, split_records
 
 
 def mmengine_records(work_dir: str) -> Tuple[List[dict], List[dict], Dict[str, float]]:
     """``(train records, val records, test metrics)`` as MMEngine wrote them in ``work_dir``."""
-    scalars = sorted(glob.glob(os.path.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not scalars:
+    runs = run_dirs(work_dir)
+    if not runs:
         raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir} (LocalVisBackend missing?)')
-    train, val = [], []
-    with open(scalars[-1]) as f:
-        for line in f:
-            record = json.loads(line)
-            (train if 'lr' in record or any(k.startswith('loss') for k in record) else val).append(record)
+    train, val = split_records(read_records(os.path.join(runs[-1], 'vis_data', 'scalars.json')))
     test: Dict[str, float] = {}
-    for path in sorted(glob.glob(os.path.join(work_dir, '*', '*.json'))):
-        with open(path) as f:
-            test = {k: v for k, v in json.load(f).items() if isinstance(v, (int, float))}
+    for run_dir in sorted(glob.glob(os.path.join(work_dir, '*', ''))):
+        test = read_test_metrics(run_dir) or test
     return train, val, test
 
 

@@ -80,6 +80,23 @@ def read_records(path: str) -> List[dict]:
     return records
 
 
+def read_test_metrics(run_dir: str) -> Dict[str, float]:
+    """The numbers of a run's test result (``<timestamp>.json``, written by LoggerHook after ``test()``).
+    Every rank of a DDP test dumps that same file, so a shorter dump can land over a longer one and leave
+    its tail behind: the first complete JSON object is the result."""
+    metrics: Dict[str, float] = {}
+    for path in sorted(glob.glob(osp.join(run_dir, '*.json'))):
+        with open(path) as f:
+            text = f.read()
+        try:
+            result, _ = json.JSONDecoder().raw_decode(text.lstrip())
+        except ValueError:
+            continue
+        if isinstance(result, dict):
+            metrics.update({k: v for k, v in result.items() if isinstance(v, (int, float))})
+    return metrics
+
+
 def split_records(records: List[dict]) -> Tuple[List[dict], List[dict]]:
     """``(train, val)``: LoggerHook's training records carry the lr or a loss."""
     train, val = [], []
@@ -147,10 +164,9 @@ def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) ->
         backend.add_scalars(update_best(best, metrics, iteration, hook), step=iteration)
     last_iteration = max((int(r['step']) for r in train), default=0)
     backend.set_section('test')
-    for path in glob.glob(osp.join(run_dir, '*.json')):
-        with open(path) as f:
-            backend.add_scalars({k: v for k, v in json.load(f).items()
-                             if isinstance(v, (int, float)) and k not in LOGGER_KEYS}, step=last_iteration)
+    test = {k: v for k, v in read_test_metrics(run_dir).items() if k not in LOGGER_KEYS}
+    if test:
+        backend.add_scalars(test, step=last_iteration)
     backend.set_section(None)
     table = checkpoint_table(osp.dirname(run_dir), train)
     if table:

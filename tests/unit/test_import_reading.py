@@ -1,7 +1,7 @@
 """Reading a work dir that MMEngine may still be writing: only complete records count."""
 import json
 
-from swanlab_backend.import_work_dir import read_records, split_records, validation_iterations
+from swanlab_backend.import_work_dir import read_records, read_test_metrics, split_records, validation_iterations
 
 
 def test_an_unfinished_last_line_is_left_out(tmp_path):
@@ -22,3 +22,12 @@ def test_validations_go_to_the_iteration_they_ran_at():
     assert [r['step'] for r in train] == [1, 2, 3, 4] and [r['accuracy'] for r in val] == [50.0, 75.0]
     assert validation_iterations(train, val, by_epoch=True) == [(2, 1), (4, 2)]
     assert validation_iterations(train, [{'accuracy': 1.0, 'step': 3}], by_epoch=False) == [(3, None)]
+
+
+def test_a_test_result_dumped_by_two_ranks_at_once_reads_as_the_first_object(tmp_path):
+    # what CI saw after a 2-rank test: the shorter dump of one rank over the longer dump of the other
+    (tmp_path / '20261201_120000.json').write_text(
+        '{"coco/bbox_mAP": 0.25, "coco/bbox_mAP_s": -1.0, "classes": "a", "time": 4.18}7}')
+    assert read_test_metrics(str(tmp_path)) == {'coco/bbox_mAP': 0.25, 'coco/bbox_mAP_s': -1.0, 'time': 4.18}
+    (tmp_path / '20261201_120000.json').write_text('{"coco/bbox_m')
+    assert read_test_metrics(str(tmp_path)) == {}
