@@ -397,7 +397,7 @@ def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: 
             kwargs = dict(kwargs, log_dir=fallback)
 
 
-def main(argv: list) -> int:
+def main(argv: list) -> None:
     folder, parent_pid, continuing = argv[0], int(argv[1]), '--continue' in argv[2:]
     os.nice(10)  # where training and data loading use every core, they go first; the journal waits on disk
     # Ctrl+C reaches only the training (this process has a session of its own), and on SIGTERM (Slurm signals every
@@ -410,4 +410,10 @@ def main(argv: list) -> int:
     thread = threading.Thread(target=writer.run, name='swanlab-run-writer')
     thread.start()
     thread.join()
-    return 0 if writer.status['phase'] == 'done' else 1  # else the training side starts another writer
+    code = 0 if writer.status['phase'] == 'done' else 1  # else the training side starts another writer
+    # The run is finished and the journal removed: the interpreter's teardown would only make the training,
+    # which waits for this process to end, wait longer.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
