@@ -177,6 +177,15 @@ class LocalDashboard:
         config = self.get(f'/experiment/{experiment["id"]}')['config']
         return {k: (v['value'] if isinstance(v, dict) and 'value' in v else v) for k, v in config.items()}
 
+    def console_log(self, experiment: Dict[str, Any]) -> List[str]:
+        """The lines of the experiment's Logs page: its console log, then its error log (a crash)."""
+        answer = self.get(f'/experiment/{experiment["id"]}/recent_log')
+        return list(answer.get('logs') or []) + list(answer.get('error') or [])
+
+    def system(self, experiment: Dict[str, Any]) -> Dict[str, Any]:
+        """What the environment page shows: SwanLab's metadata of the run (``runtime``: command, pid, cwd...)."""
+        return self.get(f'/experiment/{experiment["id"]}')['system']
+
     def media(self, experiment: Dict[str, Any], key: str) -> List[Dict[str, Any]]:
         """``[{'step', 'files', 'captions'}]`` of a media key (images, text)."""
         return [dict(step=int(p['index']), files=p['data'], captions=p.get('more'))

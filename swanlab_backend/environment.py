@@ -1,7 +1,9 @@
-"""What the run happened on: package versions, device and the user's git commit."""
+"""What the run happened on: package versions, device, the user's git commit and the training process."""
 import os
 import platform
+import socket
 import subprocess
+import sys
 from importlib import metadata
 from typing import Dict
 
@@ -49,3 +51,15 @@ def run_environment(path: str = '.') -> Dict[str, str]:
     if commit:
         env['env.git_commit'] = commit
     return env
+
+
+def training_process() -> Dict[str, object]:
+    """What SwanLab's runtime probe finds in the process that calls ``swanlab.init``, for this process:
+    the writer process makes SwanLab record these (:mod:`swanlab_backend.training_view`)."""
+    try:
+        with open('/proc/self/cmdline', 'rb') as f:  # SwanLab's own source of the command on Linux
+            command = ' '.join(a for a in f.read().decode('utf-8', 'replace').split('\x00') if a)
+    except OSError:
+        command = ''
+    return dict(pid=os.getpid(), cwd=os.getcwd(), command=command or ' '.join(sys.argv),
+                python_executable=sys.executable, hostname=socket.gethostname())

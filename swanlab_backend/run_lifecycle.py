@@ -218,7 +218,10 @@ def _on_exception(exc_type, exc, tb) -> None:
     if not _inside.get('excepthook'):
         _inside['excepthook'] = True
         state = 'aborted' if issubclass(exc_type, KeyboardInterrupt) else 'crashed'
-        _finish_all(state, ''.join(traceback.format_exception(exc_type, exc, tb)))
+        text = ''.join(traceback.format_exception(exc_type, exc, tb))
+        for owner in list(_open):  # what the handler below prints, the run's console log has too
+            getattr(owner, 'record_console', lambda stream, text: None)('stderr', text)
+        _finish_all(state, text)
     try:
         handler(exc_type, exc, tb)
     finally:

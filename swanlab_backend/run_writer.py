@@ -6,7 +6,7 @@ SwanLab's writer threads, PNG encoding and the final upload never take the train
 time or GIL; if that process cannot start, the same loop runs on a thread of the training.
 
 Records (lists, in journal order): ``['init', spec]``, ``['log', data, step]`` (and
-``['log_numbers', data, step]``, numbers only),
+``['log_numbers', data, step]``, numbers only), ``['console', stream, text]`` (the training's),
 ``['config', dict]``, ``['define_metric', key, kwargs]``, ``['save', path, kwargs]``,
 ``['finish', state, error, announce]`` and ``['abandon']`` (no run was needed). When
 the training process disappears without a ``finish`` (SIGKILL, out of memory), the
@@ -39,6 +39,8 @@ from mmengine.logging import print_log
 from . import run_lifecycle, run_links
 from .journal import BadRecord, JournalReader, read_frame
 from .media import images_in, to_swanlab
+from .training_view import ConsoleRelay, describe_training
+from .writer_output import prepare_writer_output
 
 STATUS_FILE, SETUP_FILE, LOCK_FILE = 'status.json', 'run.json', 'lock'
 POLL_S = 0.02
@@ -106,6 +108,7 @@ class RunWriter:
         self._run: Any = None
         self.status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready', 'written': 0}
         self._setup: dict = {'init': None, 'config': {}, 'metrics': []}
+        self._console = ConsoleRelay()
         self._max_image_side = 2048
         self._upload_timeout = run_lifecycle.UPLOAD_TIMEOUT_S
         self._reported: set = set()
@@ -211,6 +214,8 @@ class RunWriter:
             has_images = any(True for _ in images_in(data))
             self._wait_for_swanlab(MAX_SWANLAB_IMAGE_BACKLOG if has_images else MAX_SWANLAB_BACKLOG)
             self._run.log({k: to_swanlab(v, self._max_image_side) for k, v in data.items()}, step=step)
+        elif kind == 'console':
+            self._console.write(*args)
         elif kind == 'config':
             self._run.config.update(args[0])
         elif kind == 'define_metric':
@@ -264,8 +269,10 @@ class RunWriter:
         self._save_setup()
         self._max_image_side = spec.get('max_image_side', self._max_image_side)
         self._upload_timeout = spec.get('upload_timeout', self._upload_timeout)
+        describe_training(spec.get('process') if self._parent_pid is not None else None)
         self._run = start_run_somewhere(spec['init_kwargs'], spec.get('reopen_id'), self._upload_timeout,
                                         spec.get('new_run') or {})
+        self._console.attach(self._run)
         if self._run is None:
             self.status['phase'] = 'failed'
         else:
@@ -406,6 +413,7 @@ def main(argv: list) -> None:
     # own (it does so only on the main thread).
     # Unbuffered: a buffered reader's lock, held by the blocked reading thread, would abort the exit.
     stdin = open(sys.stdin.fileno(), 'rb', buffering=0, closefd=False)
+    prepare_writer_output()
     writer = RunWriter(folder, parent_pid, PipeFrames(stdin), continuing)
     thread = threading.Thread(target=writer.run, name='swanlab-run-writer')
     thread.start()

@@ -23,6 +23,7 @@ from .validation import BACKEND_NAMES, validate_init_kwargs
 from .writer_process import RemoteRun, start_writer
 
 MAX_TEST_IMAGES_PER_KEY = 50
+CONSOLE_CHOICES = ('rank0', 'off')
 
 
 @VISBACKENDS.register_module(name=list(BACKEND_NAMES), force=True)
@@ -95,13 +96,21 @@ class SwanlabVisBackend(BaseVisBackend):
         insights (dict, optional): Arguments of a :class:`~swanlab_backend.insights.SwanlabInsightsHook`
             to add (prediction gallery, per-class results, confusion matrix, PR curves,
             dataset card); ``dict()`` for its defaults. Defaults to None (not added).
+        console (str): Whose console the run's console log holds: ``'rank0'``, the
+            training process of global rank 0 (what it prints, MMEngine's log lines,
+            warnings, a crash's traceback), as SwanLab records the process that calls
+            ``swanlab.init``; ``'off'``: none. Defaults to ``'rank0'``.
     """
 
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
                  max_image_side: int = 2048, close_timeout: float = 120.0,
                  upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S, upload_checkpoints: Sequence[str] = (),
-                 max_upload_mb: float = 1024.0, insights: Optional[dict] = None, wait_on_close: bool = True):
+                 max_upload_mb: float = 1024.0, insights: Optional[dict] = None, wait_on_close: bool = True,
+                 console: str = 'rank0'):
         super().__init__(save_dir)
+        if console not in CONSOLE_CHOICES:
+            raise ValueError(f'SwanlabVisBackend: console takes one of {list(CONSOLE_CHOICES)}, not {console!r}')
+        self._console = console
         if insights is not None:
             from .insights import SwanlabInsightsHook
             SwanlabInsightsHook(**insights)  # wrong arguments fail now, before training
@@ -190,7 +199,8 @@ class SwanlabVisBackend(BaseVisBackend):
             reopen_id, new_run = run_links.continue_resumed(runner, kwargs, run_info), {}
         self._run = self._writer
         self._run.init(kwargs, reopen_id, new_run, self._upload_timeout, self._max_image_side,
-                       None if test_only else run_links.run_id_file(runner))
+                       None if test_only else run_links.run_id_file(runner),
+                       console_prefix='' if self._console == 'rank0' else None)
         if not test_only and getattr(runner, 'work_dir', None):
             self._ledger = RunLedger(runner.work_dir, self._run, self._background.submit, self._upload,
                                      self._max_upload_mb)
@@ -245,6 +255,12 @@ class SwanlabVisBackend(BaseVisBackend):
             print_log(f'SwanLab: the writer process (pid {self._run.writer_pid}) finishes writing in the background '
                       '(wait_on_close=False); swanlab_backend.wait_until_written() waits for it', logger='current')
         self._run.announce_finished()
+
+    def record_console(self, stream: str, text: str) -> None:
+        """Puts ``text`` into the run's console log without printing it (run_lifecycle: a crash's traceback,
+        which Python prints only after the run has been finished)."""
+        if self._run is not None and not self._closed:
+            self._run.record_console(stream, text)
 
     @property
     def ledger(self) -> Optional[RunLedger]:

@@ -36,8 +36,11 @@ import numpy as np
 from mmengine.logging import print_log
 
 from . import media, run_lifecycle, spool
+from .console_capture import ConsoleCapture
+from .environment import training_process
 from .journal import JournalWriter, MemoryJournal, encode, wait_for
 from .run_writer import RunWriter, read_status, writer_lock
+from .writer_output import WriterOutput
 
 CHECK_EVERY_S = 1.0
 # Images wait in memory up to this size for a thread to write them: a 3 MB write into the page cache takes ~3 ms,
@@ -80,22 +83,27 @@ def start_writer() -> 'RemoteRun':
         remote.run_in_process('there is no spool folder', quiet=True)
         return remote
     try:
-        remote.use_process(_spawn(journal.folder))
+        remote.use_process(*_spawn(journal.folder))
     except OSError as e:
         remote.run_in_process(f'the writer process could not start ({e})')
     return remote
 
 
-def _spawn(folder: str, continuing: bool = False) -> subprocess.Popen:
+def _spawn(folder: str, continuing: bool = False) -> Tuple[subprocess.Popen, WriterOutput]:
     if os.environ.get('SWANLAB_BACKEND_WRITER', 'process') == 'thread':
         raise OSError('SWANLAB_BACKEND_WRITER=thread')
+    output = WriterOutput(folder)
     # Blocked signals are inherited: a Ctrl+C or SIGTERM that comes while Python starts there waits until the
     # writer ignores it (this thread gets its own as soon as the process exists).
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        return subprocess.Popen([sys.executable, '-c', BOOTSTRAP, osp.dirname(osp.abspath(__file__)), folder,
+        return subprocess.Popen([sys.executable, '-u', '-c', BOOTSTRAP, osp.dirname(osp.abspath(__file__)), folder,
                                  str(os.getpid()), *(['--continue'] if continuing else [])],
-                                stdin=subprocess.PIPE, start_new_session=True)
+                                stdin=subprocess.PIPE, stdout=output.file, stderr=output.file,
+                                start_new_session=True), output
+    except OSError:
+        output.file.close()
+        raise
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
@@ -118,6 +126,8 @@ class RemoteRun:
         self.folder = journal.folder if journal is not None else None
         self._pid = os.getpid()  # a forked DataLoader worker inherits this object (and our SIGTERM handler)
         self._process: Optional[subprocess.Popen] = None
+        self._output: Optional[WriterOutput] = None  # what the writer process prints, shown here
+        self._console: Optional[ConsoleCapture] = None
         self._thread: Optional[threading.Thread] = None
         self._thread_writer: Optional[RunWriter] = None
         self._memory = MemoryJournal(MAX_OVERFLOW_BYTES)  # what a writer thread reads once the disk is full
@@ -150,10 +160,21 @@ class RemoteRun:
     # ---- what the backend calls ------------------------------------------------------------------------------
 
     def init(self, init_kwargs: dict, reopen_id: Optional[str], new_run: dict, upload_timeout: float,
-             max_image_side: int, run_id_file: Optional[str]) -> None:
+             max_image_side: int, run_id_file: Optional[str], console_prefix: Optional[str] = '') -> None:
+        """Starts the run; from now on this process's console goes into it too (``console_prefix`` before
+        every line; None: not)."""
         self._initialized = True
         self.send('init', dict(init_kwargs=init_kwargs, reopen_id=reopen_id, new_run=new_run,
-                               upload_timeout=upload_timeout, max_image_side=max_image_side, run_id_file=run_id_file))
+                               upload_timeout=upload_timeout, max_image_side=max_image_side, run_id_file=run_id_file,
+                               process=training_process()))
+        if console_prefix is not None:
+            self._console = ConsoleCapture(lambda stream, text: self.send('console', stream, text), console_prefix)
+            self._console.start()
+
+    def record_console(self, stream: str, text: str) -> None:
+        """Puts ``text`` into the run's console log only (a traceback Python prints after the run is finished)."""
+        if self._console is not None:
+            self._console.record(stream, text)
 
     def log_numbers(self, data: Dict[str, float], step: int) -> None:
         """:meth:`log` for numbers only: the per-iteration path, with nothing to look for."""
@@ -271,10 +292,13 @@ class RemoteRun:
                 if now >= next_line:
                     next_line = now + PROGRESS_EVERY_S
                     self._tell_progress(now - started)
+                if self._output is not None:
+                    self._output.relay()
                 time.sleep(0.05)
         except KeyboardInterrupt:
             self._tell_still_writing('was still writing when Ctrl+C stopped the wait')
             return False
+        self._close_output()
         if time.monotonic() - started >= PROGRESS_AFTER_S:
             print_log(f'SwanLab: all written ({time.monotonic() - started:.0f} s)', logger='current')
         return True
@@ -299,8 +323,9 @@ class RemoteRun:
 
     # ---- the writer's health -----------------------------------------------------------------------------------
 
-    def use_process(self, process: subprocess.Popen) -> None:
-        self._process = process
+    def use_process(self, process: subprocess.Popen, output: Optional[WriterOutput] = None) -> None:
+        self._close_output()
+        self._process, self._output = process, output
         if isinstance(self._overflow, _PipeSender):
             self._overflow.retarget(process.stdin)
 
@@ -320,6 +345,8 @@ class RemoteRun:
     def _check_writer_now(self) -> bool:
         """True if a new writer took over from one that died."""
         self._next_check = time.monotonic() + CHECK_EVERY_S
+        if self._output is not None:
+            self._output.relay()
         status = self._status()
         if status.get('id') and not self._announced:
             self._announced = True
@@ -339,7 +366,7 @@ class RemoteRun:
                      else 'a continuation run (the first is marked crashed)')
         if self._replacements <= MAX_REPLACEMENTS:
             try:
-                self.use_process(_spawn(self.folder, continuing=True))
+                self.use_process(*_spawn(self.folder, continuing=True))
                 print_log(f'SwanLab: the writer process (pid {status.get("pid")}) {how}; a new one (pid '
                           f'{self._process.pid}) writes what it had not, into {continues}', logger='current',
                           level=logging.WARNING)
@@ -359,6 +386,7 @@ class RemoteRun:
                 self._overflow = self._memory
             elif isinstance(self._overflow, _PipeSender):
                 self._overflow = self._overflow.move_into(self._memory)
+        self._close_output()
         self._process = None
         self._thread_writer = RunWriter(self.folder, None, self._memory, continuing)
         self._thread = threading.Thread(target=self._thread_writer.run, name='swanlab-run-writer', daemon=True)
@@ -439,9 +467,16 @@ class RemoteRun:
         np.copyto(buffer, array)
         return buffer
 
+    def _close_output(self) -> None:
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+
     def _end(self, record: list) -> None:
         if self._finished or os.getpid() != self._pid:
             return
+        if self._console is not None:  # what it printed until now goes into the run; what comes after, not
+            self._console.stop()
         if self._image_thread is not None:  # the images handed over so far go first
             self._queue_images([None], 0)
             self._image_thread.join()

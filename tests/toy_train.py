@@ -10,11 +10,13 @@ import os
 import signal
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.registry import DATASETS, HOOKS, METRICS, MODELS
 from mmengine.runner import Runner
@@ -44,14 +46,15 @@ class ToyData(Dataset):
 
 @MODELS.register_module(force=True)
 class ToyClassifier(BaseModel):
-    """Two-class logistic regression; ``crash_at`` raises at that training iteration (on ``crash_rank``)."""
+    """Two-class logistic regression; ``crash_at`` raises at that training iteration (on ``crash_rank``);
+    ``markers_at``: prints, logs and warns a marker at that one, and draws a progress bar."""
 
-    def __init__(self, crash_at=0, crash_rank=0, nan_at=0, hang_at=0, iter_seconds=0.0):
+    def __init__(self, crash_at=0, crash_rank=0, nan_at=0, hang_at=0, iter_seconds=0.0, markers_at=0):
         super().__init__()
         self.linear = torch.nn.Linear(4, 2)
         if int(os.environ.get('RANK', 0)) != crash_rank:
             crash_at = 0
-        self.crash_at, self.nan_at, self.hang_at = crash_at, nan_at, hang_at
+        self.crash_at, self.nan_at, self.hang_at, self.markers_at = crash_at, nan_at, hang_at, markers_at
         self.iter_seconds = iter_seconds  # a training that lasts, for faults that happen mid-run
         self.calls = 0
 
@@ -62,6 +65,11 @@ class ToyClassifier(BaseModel):
             self.calls += 1
             if self.calls == self.crash_at:
                 raise RuntimeError(f'toy failure at iteration {self.calls}')
+            if self.calls == self.markers_at:
+                print(f'TOY_PRINT_MARKER rank {os.environ.get("RANK", 0)}', flush=True)
+                MMLogger.get_current_instance().info('TOY_LOGGER_MARKER')
+                warnings.warn('TOY_WARNING_MARKER')
+                print('TOY_PROGRESS 1/3\rTOY_PROGRESS 2/3\rTOY_PROGRESS 3/3')  # print: a closed console takes it
             time.sleep(self.iter_seconds)
             if self.calls == self.hang_at:
                 print('TOY_HANGING', flush=True)
@@ -118,7 +126,7 @@ def build_config(args):
     backend['init_kwargs'].update(eval(args.extra_init_kwargs))
     return dict(
         model=dict(type='ToyClassifier', crash_at=args.crash_at, crash_rank=args.crash_rank, nan_at=args.nan_at,
-                   hang_at=args.hang_at, iter_seconds=args.iter_seconds),
+                   hang_at=args.hang_at, iter_seconds=args.iter_seconds, markers_at=args.markers_at),
         launcher=args.launcher,
         work_dir=args.work_dir,
         # An iteration-based loop restarts a finite sampler every 4 iterations, and MMEngine sleeps 2 s each time.
@@ -155,6 +163,7 @@ def main():
     parser.add_argument('--crash-rank', type=int, default=0)
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--nan-at', type=int, default=0)
+    parser.add_argument('--markers-at', type=int, default=0)
     parser.add_argument('--hang-at', type=int, default=0)
     parser.add_argument('--iter-seconds', type=float, default=0.0)
     parser.add_argument('--upload-timeout', type=float, default=60.0)

@@ -1,0 +1,137 @@
+"""Training side: what this process writes to its console, copied for the run's console log.
+
+SwanLab records the console of the process that calls ``swanlab.init``; ours runs in the
+writer process, so the training's own text is copied here and sent through the journal
+(``['console', stream, text]``), where the writer hands it to SwanLab's own terminal
+recorder (:mod:`swanlab_backend.training_view`): line assembly, ``\\r`` progress bars,
+the line-length cap and ``Settings.terminal`` stay SwanLab's.
+
+As SwanLab does in-process, ``write`` of ``sys.stdout`` and ``sys.stderr`` is wrapped:
+the text goes to the terminal first, untouched, then into a buffer; a thread sends the
+buffer a few times a second, so the training thread only appends. Forked processes
+(DataLoader workers) inherit the wrapper and skip it.
+"""
+import os
+import sys
+import threading
+from typing import Callable, Dict, List, Optional
+
+SEND_EVERY_S = 0.2
+MAX_BUFFERED_CHARS = 4 * 2 ** 20  # beyond this, while the journal cannot keep up, text is counted, not kept
+STREAMS = ('stdout', 'stderr')
+
+
+class ConsoleCapture:
+    """Copies ``sys.stdout`` and ``sys.stderr`` to ``send(stream, text)`` from :meth:`start` to :meth:`stop`.
+
+    Args:
+        send (callable): Called from the capture's own thread with each stream's text.
+        prefix (str): Put before every line (``'[rank 1] '`` when every rank's console is kept).
+    """
+
+    def __init__(self, send: Callable[[str, str], None], prefix: str = ''):
+        self._send, self._prefix = send, prefix
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._buffer: List[tuple] = []  # (stream, text), in the order written
+        self._chars = self._dropped = 0
+        self._at_line_start = {stream: True for stream in STREAMS}
+        self._originals: Dict[str, Callable] = {}
+        self._wrappers: Dict[str, Callable] = {}
+        self._active = False
+        self._wake = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> None:
+        if self._active:
+            return
+        self._active = True
+        for name in STREAMS:
+            stream = getattr(sys, name, None)
+            if stream is None or not callable(getattr(stream, 'write', None)):
+                continue  # a closed or missing console: nothing is printed, nothing to copy
+            self._originals[name] = stream.write
+            self._wrappers[name] = self._wrap(name, stream.write)
+            try:
+                stream.write = self._wrappers[name]
+            except (AttributeError, TypeError):  # a stream type that takes no attributes
+                del self._originals[name], self._wrappers[name]
+        self._thread = threading.Thread(target=self._send_loop, name='swanlab-console', daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stops copying and sends what is left (what the process prints after this is not in the run)."""
+        if not self._active:
+            return
+        self._active = False
+        for name, wrapper in self._wrappers.items():
+            stream = getattr(sys, name, None)
+            if stream is not None and getattr(stream, 'write', None) is wrapper:
+                stream.write = self._originals[name]
+            # else someone wrapped ours since (SwanLab's own capture, a progress bar): ours now passes through
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self.flush()
+
+    def record(self, stream: str, text: str) -> None:
+        """Puts ``text`` into the run's console without printing it (a traceback that is printed only after
+        the run has been finished)."""
+        if self._active:
+            self._keep(stream, text)
+
+    def flush(self) -> None:
+        with self._lock:
+            pieces, self._buffer, self._chars = self._buffer, [], 0
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            pieces.append(('stderr', f'\n[SwanLab: {dropped} characters of console output were not kept: the '
+                                     f'journal did not keep up]\n'))
+        for stream, text in _joined(pieces):
+            self._send(stream, text)
+
+    def _wrap(self, name: str, write: Callable) -> Callable:
+        def write_and_keep(text):
+            written = write(text)
+            if self._active and os.getpid() == self._pid:
+                self._keep(name, text if isinstance(text, str) else bytes(text).decode('utf-8', 'replace'))
+            return written
+        return write_and_keep
+
+    def _keep(self, stream: str, text: str) -> None:
+        if not text:
+            return
+        if self._prefix:
+            text = self._prefixed(stream, text)
+        with self._lock:
+            if self._chars + len(text) > MAX_BUFFERED_CHARS:
+                self._dropped += len(text)
+                return
+            self._buffer.append((stream, text))
+            self._chars += len(text)
+
+    def _prefixed(self, stream: str, text: str) -> str:
+        lines = text.split('\n')
+        start = 0 if self._at_line_start[stream] else 1
+        for i in range(start, len(lines)):
+            if lines[i] or i < len(lines) - 1:
+                lines[i] = self._prefix + lines[i]
+        self._at_line_start[stream] = text.endswith('\n')
+        return '\n'.join(lines)
+
+    def _send_loop(self) -> None:
+        while self._active:
+            self._wake.wait(SEND_EVERY_S)
+            if self._active:
+                self.flush()
+
+
+def _joined(pieces: List[tuple]) -> List[tuple]:
+    """Consecutive pieces of one stream as one text: one journal record per stream change, not per write."""
+    joined: List[list] = []
+    for stream, text in pieces:
+        if joined and joined[-1][0] == stream:
+            joined[-1][1].append(text)
+        else:
+            joined.append([stream, [text]])
+    return [(stream, ''.join(texts)) for stream, texts in joined]

@@ -1,0 +1,100 @@
+"""The run shows the training process, as SwanLab in the training process would: its console, command, pid
+and crash; the writer's messages reach the training's console and MMEngine's log file; a piped training
+ends when the training does.
+
+Each test runs the toy training (a real MMEngine Runner) with the real writer process, and reads the run back
+through the real local dashboard.
+"""
+import glob
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from helpers import TOY_TRAIN, clean_env
+
+OFFLINE_WARNING = 'SwanLab: logging offline because online mode was asked for but no API key is set'
+
+
+def _toy(tmp_path, swanlog, name, *args):
+    return [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
+            '--name', name, '--no-test', *map(str, args)]
+
+
+def test_the_console_log_holds_what_the_training_printed_and_its_crash(tmp_path, swanlog, dashboard):
+    name = 'console-and-crash'
+    command = _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', 12, '--val-interval', 100,
+                   '--markers-at', 3, '--crash-at', 8)
+    training = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=clean_env(), cwd=tmp_path)
+    stdout, stderr = training.communicate(timeout=600)
+    assert training.returncode == 1, stderr[-6000:]
+    experiment = dashboard.experiment(name)
+    assert dashboard.wait_status(experiment) == 'crashed'
+
+    console = dashboard.console_log(experiment)
+    text = '\n'.join(console)
+    for marker in ('TOY_PRINT_MARKER rank 0', 'TOY_LOGGER_MARKER', 'UserWarning: TOY_WARNING_MARKER'):
+        assert sum(marker in line for line in console) == 1, f'{marker!r} not once in the console log:\n{text}'
+    assert [line for line in console if 'TOY_PROGRESS' in line] == ['TOY_PROGRESS 3/3']  # SwanLab's own \r
+    assert sum('Iter(train) [' in line for line in console) == 7, text  # iterations 1-7 were logged
+    assert 'RuntimeError: toy failure at iteration 8' in text
+    last_iteration = max(i for i, line in enumerate(console) if 'Iter(train) [' in line)
+    assert any('Traceback (most recent call last)' in line for line in console[last_iteration:]), text
+    # the terminal shows everything once: nothing of ours doubles it
+    assert stdout.count('TOY_PRINT_MARKER') == 1 and stderr.count('UserWarning: TOY_WARNING_MARKER') == 1
+    assert stderr.count('RuntimeError: toy failure at iteration 8') == 1
+
+    runtime = dashboard.system(experiment)['runtime']
+    assert runtime['pid'] == training.pid
+    assert runtime['command'] == ' '.join(command)
+    assert runtime['cwd'] == str(tmp_path)
+    assert runtime['python_executable'] == sys.executable
+
+
+def test_the_writers_messages_reach_the_trainings_console_and_log_file_once(tmp_path, swanlog, dashboard):
+    name = 'writer-messages'
+    result = subprocess.run(_toy(tmp_path, swanlog, name, '--length', 1, '--mode', 'online'), capture_output=True,
+                            text=True, env=clean_env(), cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-6000:]
+    printed = result.stdout + result.stderr
+    assert printed.count(OFFLINE_WARNING) == 1, printed[-6000:]
+    log_files = glob.glob(str(tmp_path / 'work_dir' / '*' / '*.log'))
+    assert len(log_files) == 1, log_files
+    with open(log_files[0]) as f:
+        assert f.read().count(OFFLINE_WARNING) == 1
+    assert 'swanlab sync' in printed[printed.index(OFFLINE_WARNING):]
+
+
+def test_a_piped_training_ends_when_the_training_does(tmp_path, swanlog, dashboard):
+    """``python train.py | tee train.log``: the pipe closes when the training exits, even with a writer that
+    goes on after it (``wait_on_close=False``), and the run is complete."""
+    name, iterations = 'piped', 600
+    training = subprocess.Popen(_toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', iterations,
+                                     '--val-interval', iterations, '--checkpoint-interval', iterations,
+                                     '--backend-options', '{"wait_on_close": False}'),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=clean_env(), cwd=tmp_path)
+    exited = []
+    watcher = threading.Thread(target=lambda: exited.append((training.wait(), time.monotonic())))
+    watcher.start()
+    printed = training.stdout.read()  # until the last holder of the pipe closes it
+    closed = time.monotonic()
+    watcher.join(60)
+    code, exit_time = exited[0]
+    assert code == 0, printed.decode()[-6000:]
+    assert closed - exit_time < 2.0, f'the pipe closed {closed - exit_time:.1f} s after the training exited'
+    experiment = dashboard.experiment(name)  # the dashboard waits for the writer
+    assert dashboard.wait_status(experiment) == 'finished'
+    assert len(dashboard.scalar_series(experiment, 'train/loss')) == iterations
+
+
+def test_a_training_with_its_console_closed_is_tracked_the_same(tmp_path, swanlog, dashboard):
+    name = 'console-closed'
+    command = ' '.join(f"'{part}'" for part in _toy(tmp_path, swanlog, name, '--length', 1, '--markers-at', 2))
+    result = subprocess.run(['sh', '-c', f'exec {command} >&- 2>&-'], env=clean_env(), cwd=tmp_path, timeout=600)
+    assert result.returncode == 0
+    experiment = dashboard.experiment(name)
+    assert dashboard.wait_status(experiment) == 'finished'
+    assert os.listdir(tmp_path / 'work_dir')  # MMEngine's log file still has every line
+    assert dashboard.scalar_series(experiment, 'train/loss')
