@@ -10,8 +10,15 @@ As SwanLab does in-process, ``write`` of ``sys.stdout`` and ``sys.stderr`` is wr
 the text goes to the terminal first, untouched, then into a buffer; a thread sends the
 buffer a few times a second, so the training thread only appends. Forked processes
 (DataLoader workers) inherit the wrapper and skip it.
+
+Under DDP only global rank 0 has a run. To keep every rank's console, the other ranks
+append theirs, each line prefixed with the rank, to ``console_rank<N>.<stream>`` files in
+the runner's log dir (``<work_dir>/<timestamp>/``, which every rank shares), and rank 0
+sends what they hold along with its own (:class:`RankConsoleFiles`).
 """
+import glob
 import os
+import os.path as osp
 import sys
 import threading
 from typing import Callable, Dict, List, Optional
@@ -27,10 +34,12 @@ class ConsoleCapture:
     Args:
         send (callable): Called from the capture's own thread with each stream's text.
         prefix (str): Put before every line (``'[rank 1] '`` when every rank's console is kept).
+        other_ranks (str, optional): A folder whose :class:`RankConsoleFiles` are sent too.
     """
 
-    def __init__(self, send: Callable[[str, str], None], prefix: str = ''):
+    def __init__(self, send: Callable[[str, str], None], prefix: str = '', other_ranks: Optional[str] = None):
         self._send, self._prefix = send, prefix
+        self._other_ranks = RankConsoleFiles(other_ranks) if other_ranks else None
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._buffer: List[tuple] = []  # (stream, text), in the order written
@@ -89,6 +98,9 @@ class ConsoleCapture:
                                      f'journal did not keep up]\n'))
         for stream, text in _joined(pieces):
             self._send(stream, text)
+        if self._other_ranks is not None:
+            for stream, text in self._other_ranks.read():
+                self._send(stream, text)
 
     def _wrap(self, name: str, write: Callable) -> Callable:
         def write_and_keep(text):
@@ -135,3 +147,44 @@ def _joined(pieces: List[tuple]) -> List[tuple]:
         else:
             joined.append([stream, [text]])
     return [(stream, ''.join(texts)) for stream, texts in joined]
+
+
+class RankConsoleFiles:
+    """The console files of the ranks other than 0 in ``folder``: :meth:`writer` for a rank to append to,
+    :meth:`read` for rank 0 to take what is new (whole lines only)."""
+
+    def __init__(self, folder: str):
+        self._folder = folder
+        self._offsets: Dict[str, int] = {}
+
+    @staticmethod
+    def writer(folder: str, rank: int) -> Callable[[str, str], None]:
+        os.makedirs(folder, exist_ok=True)
+        files = {stream: open(osp.join(folder, f'console_rank{rank}.{stream}'), 'a', encoding='utf-8')
+                 for stream in STREAMS}
+
+        def append(stream: str, text: str) -> None:
+            try:
+                files[stream].write(text)
+                files[stream].flush()
+            except (OSError, ValueError):
+                pass  # a full disk loses console lines, never the training
+        return append
+
+    def read(self) -> List[tuple]:
+        found = []
+        for path in sorted(glob.glob(osp.join(self._folder, 'console_rank*.*'))):
+            stream = path.rsplit('.', 1)[1]
+            if stream not in STREAMS:
+                continue
+            try:
+                with open(path, 'rb') as f:
+                    f.seek(self._offsets.get(path, 0))
+                    new = f.read()
+            except OSError:
+                continue
+            whole = new[:new.rfind(b'\n') + 1]
+            if whole:
+                self._offsets[path] = self._offsets.get(path, 0) + len(whole)
+                found.append((stream, whole.decode('utf-8', 'replace')))
+        return found

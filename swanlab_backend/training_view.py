@@ -19,12 +19,19 @@ from mmengine.logging import print_log
 def describe_training(process: Optional[dict]) -> None:
     """Makes SwanLab's environment probe and system monitor describe ``process``
     (:func:`~swanlab_backend.environment.training_process`), and its terminal recorder leave
-    this process's streams alone; ``process`` None (a writer thread of the training): only the latter."""
+    this process's streams alone. ``process`` None: this is a writer thread of the training,
+    whose exit and exception hooks (:mod:`swanlab_backend.run_lifecycle`) finish the run after
+    the journal's last records; SwanLab's, which ``swanlab.init`` puts in front of them, would
+    finish it before, and only pass on here."""
     try:
+        from swanlab.sdk.internal.run import Run
         from swanlab.sdk.internal.run.components.terminal import capture
         capture.StreamCapture.install = lambda self: None  # the training's text comes through ConsoleRelay
         if process:
             _point_probes_at(process)
+        else:
+            Run._handle_except = lambda self, *exception: self._sys_origin_excepthook(*exception)
+            Run._handle_atexit = lambda self: None
     except (ImportError, AttributeError) as e:
         print_log(f'SwanLab: this SwanLab version is not the one this backend knows ({e}); the run may show '
                   'the writer process (its command, console and memory) instead of the training',

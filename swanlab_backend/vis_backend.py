@@ -1,4 +1,5 @@
 """``SwanlabVisBackend``: SwanLab experiment tracking for MMEngine runners."""
+import atexit
 import logging
 import os
 import os.path as osp
@@ -15,6 +16,7 @@ from . import media, run_lifecycle, run_links
 from .background import BackgroundWorker
 from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
+from .console_capture import ConsoleCapture, RankConsoleFiles
 from .environment import run_environment
 from .images import to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
@@ -23,7 +25,7 @@ from .validation import BACKEND_NAMES, validate_init_kwargs
 from .writer_process import RemoteRun, start_writer
 
 MAX_TEST_IMAGES_PER_KEY = 50
-CONSOLE_CHOICES = ('rank0', 'off')
+CONSOLE_CHOICES = ('rank0', 'all', 'off')
 
 
 @VISBACKENDS.register_module(name=list(BACKEND_NAMES), force=True)
@@ -99,7 +101,10 @@ class SwanlabVisBackend(BaseVisBackend):
         console (str): Whose console the run's console log holds: ``'rank0'``, the
             training process of global rank 0 (what it prints, MMEngine's log lines,
             warnings, a crash's traceback), as SwanLab records the process that calls
-            ``swanlab.init``; ``'off'``: none. Defaults to ``'rank0'``.
+            ``swanlab.init``; ``'all'``: every rank's, each line prefixed with
+            ``[rank N]`` (the other ranks hand theirs over in files in the runner's
+            log dir, ``console_rank<N>.*``: on several machines, a shared work dir);
+            ``'off'``: none. Defaults to ``'rank0'``.
     """
 
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
@@ -111,6 +116,7 @@ class SwanlabVisBackend(BaseVisBackend):
         if console not in CONSOLE_CHOICES:
             raise ValueError(f'SwanlabVisBackend: console takes one of {list(CONSOLE_CHOICES)}, not {console!r}')
         self._console = console
+        self._rank_console: Optional[ConsoleCapture] = None
         if insights is not None:
             from .insights import SwanlabInsightsHook
             SwanlabInsightsHook(**insights)  # wrong arguments fail now, before training
@@ -181,12 +187,17 @@ class SwanlabVisBackend(BaseVisBackend):
             self._start(None)
 
     def _start(self, phase: Optional[str]) -> None:
-        if self._started or self._closed or self._writer is None:
+        if self._started or self._closed:
+            return
+        if get_rank() != 0:
+            self._started = True
+            if self._writer is not None:  # built before the process group: this rank's writer is not needed
+                self._writer.abandon()
+            self._hand_over_console()
+            return
+        if self._writer is None:
             return
         self._started = True
-        if get_rank() != 0:  # built before the process group: this rank's writer is not needed
-            self._writer.abandon()
-            return
         runner, kwargs, run_info = self.runner, dict(self._init_kwargs), run_environment()
         kwargs.setdefault('log_dir', self._default_log_dir())
         if not (kwargs.get('experiment_name') or kwargs.get('name')) and run_links.config_stem(runner):
@@ -198,9 +209,11 @@ class SwanlabVisBackend(BaseVisBackend):
         else:
             reopen_id, new_run = run_links.continue_resumed(runner, kwargs, run_info), {}
         self._run = self._writer
+        every_rank = self._console == 'all' and getattr(runner, 'log_dir', None)
         self._run.init(kwargs, reopen_id, new_run, self._upload_timeout, self._max_image_side,
                        None if test_only else run_links.run_id_file(runner),
-                       console_prefix='' if self._console == 'rank0' else None)
+                       console_prefix=None if self._console == 'off' else '[rank 0] ' if every_rank else '',
+                       other_ranks_console=runner.log_dir if every_rank else None)
         if not test_only and getattr(runner, 'work_dir', None):
             self._ledger = RunLedger(runner.work_dir, self._run, self._background.submit, self._upload,
                                      self._max_upload_mb)
@@ -208,6 +221,15 @@ class SwanlabVisBackend(BaseVisBackend):
         self._run.config.update(run_info)
         if self._pending_config is not None:
             self.add_config(self._pending_config)
+
+    def _hand_over_console(self) -> None:
+        """A rank other than 0 with ``console='all'``: its console goes to rank 0's run through a file."""
+        folder = getattr(self.runner, 'log_dir', None)
+        if self._console != 'all' or not folder:
+            return
+        self._rank_console = ConsoleCapture(RankConsoleFiles.writer(folder, get_rank()), f'[rank {get_rank()}] ')
+        self._rank_console.start()
+        atexit.register(self._rank_console.stop)
 
     def _default_log_dir(self) -> str:
         if os.environ.get('SWANLAB_LOG_DIR'):
@@ -238,6 +260,8 @@ class SwanlabVisBackend(BaseVisBackend):
             return
         self._closed = True
         run_lifecycle.forget(self)
+        if self._rank_console is not None:
+            self._rank_console.stop()
         close_timeout = self._close_timeout if close_timeout is None else close_timeout
         if self._run is None:
             if self._writer is not None:

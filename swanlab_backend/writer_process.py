@@ -160,15 +160,17 @@ class RemoteRun:
     # ---- what the backend calls ------------------------------------------------------------------------------
 
     def init(self, init_kwargs: dict, reopen_id: Optional[str], new_run: dict, upload_timeout: float,
-             max_image_side: int, run_id_file: Optional[str], console_prefix: Optional[str] = '') -> None:
+             max_image_side: int, run_id_file: Optional[str], console_prefix: Optional[str] = '',
+             other_ranks_console: Optional[str] = None) -> None:
         """Starts the run; from now on this process's console goes into it too (``console_prefix`` before
-        every line; None: not)."""
+        every line; None: not), with the other ranks' console files in ``other_ranks_console``."""
         self._initialized = True
         self.send('init', dict(init_kwargs=init_kwargs, reopen_id=reopen_id, new_run=new_run,
                                upload_timeout=upload_timeout, max_image_side=max_image_side, run_id_file=run_id_file,
                                process=training_process()))
         if console_prefix is not None:
-            self._console = ConsoleCapture(lambda stream, text: self.send('console', stream, text), console_prefix)
+            self._console = ConsoleCapture(lambda stream, text: self.send('console', stream, text), console_prefix,
+                                           other_ranks_console)
             self._console.start()
 
     def record_console(self, stream: str, text: str) -> None:

@@ -135,3 +135,21 @@ def test_slurm_train_sh_runs_two_tasks_into_one_experiment(tmp_path):
     with LocalDashboard(str(log_dir)) as board:
         assert [e['name'] for e in board.experiments()] == [CIFAR.name]
         assert check_case(board, CIFAR, str(work_dir)) == []
+
+
+def test_every_ranks_console_in_the_run_with_console_all(tmp_path):
+    log_dir = tmp_path / 'swanlog'
+    result = subprocess.run(
+        _torchrun(TOY_TRAIN, '--work-dir', tmp_path / 'work_dir', '--log-dir', log_dir, '--name', 'every-rank',
+                  '--launcher', 'pytorch', '--length', 1, '--markers-at', 2, '--no-test',
+                  '--backend-options', "{'console': 'all'}", port=free_port()),
+        capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=JOB_TIMEOUT)
+    assert result.returncode == 0, result.stderr[-6000:]
+    with LocalDashboard(str(log_dir)) as board:
+        console = board.console_log(board.experiment('every-rank'))
+    text = '\n'.join(console)
+    for rank in (0, 1):
+        assert sum(line.startswith(f'[rank {rank}] TOY_PRINT_MARKER rank {rank}') for line in console) == 1, text
+        assert sum(line.startswith(f'[rank {rank}] ') and 'UserWarning: TOY_WARNING_MARKER' in line
+                   for line in console) == 1, text
+    assert any(line.startswith('[rank 0] ') and 'Epoch(train)' in line for line in console), text

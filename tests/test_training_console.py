@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from helpers import TOY_TRAIN, clean_env
 
 OFFLINE_WARNING = 'SwanLab: logging offline because online mode was asked for but no API key is set'
@@ -22,12 +24,15 @@ def _toy(tmp_path, swanlog, name, *args):
             '--name', name, '--no-test', *map(str, args)]
 
 
-def test_the_console_log_holds_what_the_training_printed_and_its_crash(tmp_path, swanlog, dashboard):
-    name = 'console-and-crash'
+@pytest.mark.parametrize('writer', ['process', 'thread'])
+def test_the_console_log_holds_what_the_training_printed_and_its_crash(tmp_path, swanlog, dashboard, writer):
+    """Also with the writer on a thread of the training (its process could not start), where SwanLab's own
+    recorder would see the same streams as ours."""
+    name = f'console-and-crash-{writer}'
     command = _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', 12, '--val-interval', 100,
                    '--markers-at', 3, '--crash-at', 8)
     training = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=clean_env(), cwd=tmp_path)
+                                env=clean_env(SWANLAB_BACKEND_WRITER=writer), cwd=tmp_path)
     stdout, stderr = training.communicate(timeout=600)
     assert training.returncode == 1, stderr[-6000:]
     experiment = dashboard.experiment(name)
