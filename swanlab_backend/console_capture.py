@@ -96,7 +96,7 @@ class ConsoleCapture:
         if dropped:
             pieces.append(('stderr', f'\n[SwanLab: {dropped} characters of console output were not kept: the '
                                      f'journal did not keep up]\n'))
-        for stream, text in _joined(pieces):
+        for stream, text in join_by_stream(pieces):
             self._send(stream, text)
         if self._other_ranks is not None:
             for stream, text in self._other_ranks.read():
@@ -138,7 +138,7 @@ class ConsoleCapture:
                 self.flush()
 
 
-def _joined(pieces: List[tuple]) -> List[tuple]:
+def join_by_stream(pieces: List[tuple]) -> List[tuple]:
     """Consecutive pieces of one stream as one text: one journal record per stream change, not per write."""
     joined: List[list] = []
     for stream, text in pieces:
