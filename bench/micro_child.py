@@ -4,9 +4,11 @@
 
 Builds the setup's backends and, as MMEngine's ``Visualizer`` does, calls each in
 turn: ``steps`` ``add_scalars`` calls of 12 keys, then ``images`` ``add_image``
-calls with a 1333x800 RGB uint8 image, then ``close()``. Every call is timed on
-this, the calling, thread: for a backend that logs on a background thread (ours),
-that is what the training loop pays, not the whole cost of logging.
+calls with a 1333x800 RGB uint8 image, then ``prints`` ``print`` calls of one of
+MMEngine's log lines (stdout is the run's log file: a tracker that records the console
+wraps it), then ``close()``. Every call is timed on this, the calling, thread: for a
+backend that logs on a background thread (ours), that is what the training loop pays,
+not the whole cost of logging.
 """
 import argparse
 import os
@@ -20,6 +22,8 @@ sys.path.insert(0, ROOT)
 SCALAR_KEYS = ('loss', 'loss_cls', 'loss_bbox', 'loss_mask', 'acc', 'lr', 'grad_norm', 'time', 'data_time',
                'memory', 'epoch', 'iter')
 IMAGE_SHAPE = (800, 1333, 3)
+LOG_LINE = ('12/01 12:00:00 - mmengine - INFO - Epoch(train)  [1][ 100/1000]  base_lr: 2.0000e-02 lr: 2.0000e-02  '
+            'eta: 0:10:00  time: 0.5000  data_time: 0.0100  memory: 1024  loss: 0.5000  loss_rpn_cls: 0.1000')
 
 
 def parse_args(argv=None):
@@ -28,6 +32,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', required=True)
     parser.add_argument('--steps', type=int, default=2000)
     parser.add_argument('--images', type=int, default=10)
+    parser.add_argument('--prints', type=int, default=2000)
     parser.add_argument('--result', required=True, help='JSON file the measurements are written to')
     return parser.parse_args(argv)
 
@@ -81,6 +86,8 @@ def main(argv=None) -> int:
     image_ns = timed_calls(backends, 'add_image', [(('val_image', image), dict(step=step))
                                                    for step in range(args.images)])
 
+    print_ns = [timed_ns(print, LOG_LINE) for _ in range(args.prints)]
+
     close_s = [timed_ns(backend.close) / 1e9 for backend in backends]
     swanlab_finish_s = None
     if setup.tracker == 'swanlab':  # its close() does nothing; swanlab.finish() does the work
@@ -88,7 +95,8 @@ def main(argv=None) -> int:
         swanlab_finish_s = timed_ns(swanlab.finish) / 1e9
 
     return write_result(args.result, dict(backends=names, init_s=init_s, scalars_ns=scalars_ns,
-                                          image_ns=image_ns, close_s=close_s, swanlab_finish_s=swanlab_finish_s))
+                                          image_ns=image_ns, print_ns=print_ns, close_s=close_s,
+                                          swanlab_finish_s=swanlab_finish_s))
 
 
 if __name__ == '__main__':

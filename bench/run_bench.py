@@ -15,7 +15,8 @@ with its own temporary work dir and SwanLab log dir:
   wall time and peak RSS, and what a user waits from the last iteration until
   the process has exited (ours waits there until its writer has written everything).
 - ``bench/micro_child.py``: 2000 ``add_scalars`` calls of 12 keys, 10
-  ``add_image`` calls of a 1333x800 RGB image, then ``close()``, each timed on
+  ``add_image`` calls of a 1333x800 RGB image, as many ``print`` calls of an MMEngine
+  log line (what recording the console costs), then ``close()``, each timed on
   the calling thread.
 - ``bench/long_child.py``: 20,000 iterations of a cheap step, every one logged:
   the cost per iteration in us, apart from the fixed start and finish.
@@ -137,7 +138,7 @@ def run_all(args, setups: List[Setup], tmp_root: str) -> Dict[str, Dict[str, lis
     data_root = make_dataset(case.dataset, tmp_root)
     train_options = ['--recipe', os.path.join(ROOT, case.config), '--data-root', data_root,
                      '--length', str(args.length)]
-    micro_options = ['--steps', str(args.steps), '--images', str(args.images)]
+    micro_options = ['--steps', str(args.steps), '--images', str(args.images), '--prints', str(args.steps)]
     raw = {s.key: dict(train=[], micro=[], long=[], burst=[]) for s in setups}
     kinds = [('train', 'train_child.py', train_options, setups, args.repeats),
              ('micro', 'micro_child.py', micro_options, setups, args.repeats),
@@ -176,6 +177,7 @@ def reduce_micro(result: dict) -> dict:
     close_s = result['close_s'][-1] + (result['swanlab_finish_s'] or 0.0)
     return dict(tracker=result['backends'][-1], init_s=result['init_s'][-1],
                 scalars=call_stats(result['scalars_ns']), images=call_stats(result['image_ns']),
+                print_median_ns=statistics.median(result['print_ns']),
                 tracker_close_s=result['close_s'][-1], swanlab_finish_s=result['swanlab_finish_s'],
                 close_s=close_s, max_rss_mb=result['max_rss_mb'], process_s=result['process_s'],
                 dashboard_s=result['dashboard_s'], writer_peak_rss_mb=result['writer_peak_rss_mb'])
@@ -227,6 +229,7 @@ def summarise(setup: Setup, runs: Dict[str, list]) -> dict:
         scalars_p95_us=median_of(micro, lambda r: r['scalars']['p95_ns'] / 1e3),
         image_ms=median_of(micro, lambda r: r['images']['median_ns'] / 1e6),
         image_max_ms=median_of(micro, lambda r: r['images']['max_ns'] / 1e6),
+        print_us=median_of(micro, lambda r: r['print_median_ns'] / 1e3),
         close_s=median_of(micro, lambda r: r['close_s']),
         close_runs_s=[round(r['close_s'], 1) for r in micro],
         loop_runs_s=[round(r['loop_s'], 2) for r in train],
@@ -299,6 +302,8 @@ def target_verdicts(summary: Dict[str, dict]) -> List[str]:
             against = f"against ({SAME_MODE_OWN[key]}) SwanLab's own in the same mode"
             checks += [(f'last iteration to exit, {against}', row['exit_wait_s'], round(own['exit_wait_s'], 2),
                         '{:.2f} s', '<= {} s', None),
+                       (f'print() with the console recorded, {against}', row['print_us'], round(own['print_us'], 2),
+                        '{:.2f} us', '<= {} us', None),
                        (f'close() after the micro run, all written, {against} (close + finish)', row['close_s'],
                         round(own['close_s'], 2), '{:.2f} s', '<= {} s', None)]
         for name, value, limit, shown, wanted, ratio_noise in checks:
@@ -324,8 +329,8 @@ def tables(summary: Dict[str, dict], args) -> str:
              'loop CPU s: training thread / others (busiest) | finish s | peak RSS MB | process s |',
              '|---|---|---|---|---|---|---|---|---|']
     micro = ['| setup | tracker | add_scalars us median / p95 | all backends us/step | '
-             'add_image ms median / max | all backends ms/image | close s (runs) |',
-             '|---|---|---|---|---|---|---|']
+             'add_image ms median / max | all backends ms/image | print() us median | close s (runs) |',
+             '|---|---|---|---|---|---|---|---|']
     for key, row in summary.items():
         name = f'({key}) {row["label"]}'
         train.append(f'| {name} | {row["train_s"]:.2f}{ratio(row, "train_s")} | {row["build_s"]:.2f} | '
@@ -336,7 +341,7 @@ def tables(summary: Dict[str, dict], args) -> str:
         micro.append(f'| {name} | {row["tracker"]} | {row["scalars_us"]:.1f} / {row["scalars_p95_us"]:.1f} | '
                      f'{row["scalars_step_us"]:.1f}{ratio(row, "scalars_step_us")} | '
                      f'{row["image_ms"]:.2f} / {row["image_max_ms"]:.2f} | '
-                     f'{row["image_step_ms"]:.2f}{ratio(row, "image_step_ms")} | '
+                     f'{row["image_step_ms"]:.2f}{ratio(row, "image_step_ms")} | {row["print_us"]:.2f} | '
                      f'{row["close_s"]:.2f} ({", ".join(map(str, row["close_runs_s"]))}) |')
     long = ['| setup | loop s | cost per iteration us | whole process s | on the dashboard after s |',
             '|---|---|---|---|---|']
@@ -359,7 +364,8 @@ def tables(summary: Dict[str, dict], args) -> str:
         f'median of {args.repeats} runs; (ratio) = median over the rounds of value / (a)\'s value in that round.',
         '', *train, '',
         f'Per call, on the calling thread: {args.steps} add_scalars calls of 12 keys, {args.images} add_image '
-        f'calls of a 1333x800x3 uint8 image, then close(); median of {args.repeats} runs.', '', *micro, '',
+        f'calls of a 1333x800x3 uint8 image, {args.steps} print() calls of an MMEngine log line, then close(); '
+        f'median of {args.repeats} runs.', '', *micro, '',
         'Whole training, from outside: process start to exit (imports included), and until the last value is '
         'on the dashboard (ours: its writer process done): '
         + ', '.join(f'({k}) {r["train_process_s"]:.1f} / {r["train_dashboard_s"]:.1f} s' for k, r in summary.items())

@@ -58,6 +58,19 @@ def test_the_console_log_holds_what_the_training_printed_and_its_crash(tmp_path,
     assert runtime['python_executable'] == sys.executable
 
 
+def test_swanlabs_terminal_settings_hold_for_the_trainings_console(tmp_path, swanlog, dashboard):
+    """``Settings.terminal`` from the environment, as SwanLab reads it: only stdout, lines cut at 500."""
+    name = 'console-settings'
+    result = subprocess.run(_toy(tmp_path, swanlog, name, '--length', 1, '--markers-at', 2), capture_output=True,
+                            text=True, cwd=tmp_path, timeout=600,
+                            env=clean_env(SWANLAB_TERMINAL_PROXY_TYPE='stdout', SWANLAB_TERMINAL_MAX_LENGTH='500'))
+    assert result.returncode == 0, result.stderr[-6000:]
+    console = dashboard.console_log(dashboard.experiment(name))
+    assert [line for line in console if 'TOY_LONG_LINE' in line] == ['TOY_LONG_LINE ' + 'x' * 486]
+    assert any('TOY_PRINT_MARKER' in line for line in console)
+    assert not any('TOY_WARNING_MARKER' in line for line in console)  # stderr is left out
+
+
 def test_the_writers_messages_reach_the_trainings_console_and_log_file_once(tmp_path, swanlog, dashboard):
     name = 'writer-messages'
     result = subprocess.run(_toy(tmp_path, swanlog, name, '--length', 1, '--mode', 'online'), capture_output=True,

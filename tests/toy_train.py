@@ -70,6 +70,7 @@ class ToyClassifier(BaseModel):
                 MMLogger.get_current_instance().info('TOY_LOGGER_MARKER')
                 warnings.warn('TOY_WARNING_MARKER')
                 print('TOY_PROGRESS 1/3\rTOY_PROGRESS 2/3\rTOY_PROGRESS 3/3')  # print: a closed console takes it
+                print('TOY_LONG_LINE ' + 'x' * 2000)
             time.sleep(self.iter_seconds)
             if self.calls == self.hang_at:
                 print('TOY_HANGING', flush=True)
