@@ -47,6 +47,29 @@ def recorded_runs(log_dir) -> dict:
     return runs
 
 
+def recorded_system_values(log_dir, name: str, key: str) -> list:
+    """The values of SwanLab's system monitor figure ``key`` (``mem.proc``, ``cpu.thds``...) in experiment
+    ``name``, from the run's own record: the local dashboard does not show them."""
+    from swanlab.proto.swanlab.record.v1.record_pb2 import Record
+    from swanlab.sdk.internal.core_python.store import DataStoreReader
+    assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
+    for path in sorted(Path(log_dir).glob('run-*/run-*.swanlab')):
+        reader, found, values = DataStoreReader(), None, []
+        reader.open(path)
+        try:
+            while (data := _scan(reader)) is not None:
+                record = Record.FromString(data)
+                if record.HasField('start'):
+                    found = record.start.name
+                elif record.HasField('scalar') and record.scalar.key == f'__swanlab__.{key}':
+                    values.append(record.scalar.value.number)
+        finally:
+            reader.close()
+        if found == name:
+            return values
+    raise AssertionError(f'no experiment {name!r} in {log_dir}')
+
+
 def logged_steps(log_dir, name: str, key: str) -> set:
     """Every step of ``key`` in experiment ``name``, from the run's own record (``logs/``), which keeps
     every point: the dashboard's API thins long curves. Empty if the experiment or the key is not there."""

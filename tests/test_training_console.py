@@ -12,9 +12,10 @@ import sys
 import threading
 import time
 
+import psutil
 import pytest
 
-from helpers import TOY_TRAIN, clean_env
+from helpers import TOY_TRAIN, clean_env, recorded_system_values
 
 OFFLINE_WARNING = 'SwanLab: logging offline because online mode was asked for but no API key is set'
 
@@ -22,6 +23,16 @@ OFFLINE_WARNING = 'SwanLab: logging offline because online mode was asked for bu
 def _toy(tmp_path, swanlog, name, *args):
     return [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
             '--name', name, '--no-test', *map(str, args)]
+
+
+def _writer_of(training: psutil.Process) -> psutil.Process:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for child in training.children():
+            if 'swanlab_backend.run_writer' in ' '.join(child.cmdline()):
+                return child
+        time.sleep(0.05)
+    raise AssertionError('the training started no writer process')
 
 
 @pytest.mark.parametrize('writer', ['process', 'thread'])
@@ -116,3 +127,22 @@ def test_a_training_with_its_console_closed_is_tracked_the_same(tmp_path, swanlo
     assert dashboard.wait_status(experiment) == 'finished'
     assert os.listdir(tmp_path / 'work_dir')  # MMEngine's log file still has every line
     assert dashboard.scalar_series(experiment, 'train/loss')
+
+
+def test_the_system_monitors_process_figures_are_the_trainings(tmp_path, swanlog):
+    """SwanLab's monitor (every 5 s here) measures the process that calls swanlab.init: made the training."""
+    name = 'monitored'
+    training = subprocess.Popen(_toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', 150, '--iter-seconds',
+                                     0.1, '--val-interval', 1000, '--checkpoint-interval', 1000),
+                                stdout=subprocess.DEVNULL, env=clean_env(SWANLAB_PROBE_MONITOR_INTERVAL='5'),
+                                cwd=tmp_path)
+    trainer = psutil.Process(training.pid)
+    writer = _writer_of(trainer)
+    time.sleep(5)  # both are at work: the run has begun
+    rss_mb = {'training': trainer.memory_info().rss / 2 ** 20, 'writer': writer.memory_info().rss / 2 ** 20}
+    assert training.wait(300) == 0
+    memory = recorded_system_values(swanlog, name, 'mem.proc')  # cpu.thds comes from the same psutil.Process
+    assert len(memory) >= 2, memory
+    assert abs(rss_mb['training'] - rss_mb['writer']) > 100, rss_mb  # else the test could not tell them apart
+    for value in memory:
+        assert abs(value - rss_mb['training']) < abs(value - rss_mb['writer']), (value, rss_mb)
