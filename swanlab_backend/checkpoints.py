@@ -17,6 +17,7 @@ import os
 import os.path as osp
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 
 from . import media
@@ -65,7 +66,8 @@ def plain_numbers(metrics: Dict[str, Any]) -> Dict[str, float]:
 
 
 def checkpoint_hook(runner: Any) -> Any:
-    return next((hook for hook in getattr(runner, 'hooks', []) if type(hook).__name__ == 'CheckpointHook'), None)
+    """The runner's ``CheckpointHook`` (or a subclass of it), if it has one."""
+    return next((hook for hook in getattr(runner, 'hooks', []) if isinstance(hook, CheckpointHook)), None)
 
 
 def sha256(path: str) -> str:

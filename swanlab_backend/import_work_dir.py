@@ -135,6 +135,11 @@ def images(run_dir: str) -> List[Tuple[int, str, str]]:
     return found
 
 
+def _has_traceback(log_file: str) -> bool:
+    with open(log_file, errors='replace') as f:
+        return 'Traceback (most recent call last)' in f.read()
+
+
 def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) -> str:
     """Logs one run into a new SwanLab experiment; returns its id."""
     from mmengine.config import Config
@@ -174,8 +179,7 @@ def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) ->
     for step, image_name, path in images(run_dir):
         backend.add_image(image_name, np.asarray(Image.open(path).convert('RGB')), step=step)
     run_id = backend.experiment.id
-    crashed = any('Traceback (most recent call last)' in open(p, errors='replace').read()
-                  for p in glob.glob(osp.join(run_dir, '*.log')))
+    crashed = any(_has_traceback(path) for path in glob.glob(osp.join(run_dir, '*.log')))
     backend.finish('crashed' if crashed else 'success', 'the imported run ended with an error' if crashed else None)
     with open(osp.join(run_dir, IMPORTED), 'w') as f:
         f.write(run_id)

@@ -37,6 +37,7 @@ from typing import Any, Optional
 from mmengine.logging import print_log
 
 from . import run_lifecycle, run_links
+from .images import MAX_IMAGE_SIDE
 from .journal import BadRecord, JournalReader, read_frame
 from .media import images_in, to_swanlab
 from .training_view import ConsoleRelay, describe_training
@@ -109,7 +110,7 @@ class RunWriter:
         self.status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready', 'written': 0}
         self._setup: dict = {'init': None, 'config': {}, 'metrics': []}
         self._console = ConsoleRelay()
-        self._max_image_side = 2048
+        self._max_image_side = MAX_IMAGE_SIDE
         self._upload_timeout = run_lifecycle.UPLOAD_TIMEOUT_S
         self._reported: set = set()
         self._samples: deque = deque()  # (time, position, written) when SwanLab had taken all it was handed

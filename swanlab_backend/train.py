@@ -24,7 +24,7 @@ from typing import Any, Optional
 from mmengine.logging import print_log
 
 from . import stack_fixes  # noqa: F401  (this entry point runs on the pinned stack: see the module)
-from .checkpoints import TESTED_CHECKPOINT
+from .checkpoints import TESTED_CHECKPOINT, checkpoint_hook
 from .config_tree import set_data_root
 from .pretrained import NO_PRETRAINED_FLAG, PretrainedUnavailable, check_pretrained, drop_pretrained
 from .validation import validate_visualizer_config
@@ -127,14 +127,13 @@ def build_config(args) -> Any:
 
 def best_checkpoint(runner: Any) -> Optional[str]:
     """The best checkpoint the ``CheckpointHook`` kept (its first ``save_best`` metric), if any."""
-    for hook in runner.hooks:
-        if type(hook).__name__ != 'CheckpointHook':
-            continue
-        paths = [getattr(hook, 'best_ckpt_path', None)]
-        paths += [(getattr(hook, 'best_ckpt_path_dict', None) or {}).get(key) for key in
-                  getattr(hook, 'key_indicators', [])]
-        return next((path for path in paths if path and osp.isfile(path)), None)
-    return None
+    hook = checkpoint_hook(runner)
+    if hook is None:
+        return None
+    paths = [getattr(hook, 'best_ckpt_path', None)]
+    best_paths = getattr(hook, 'best_ckpt_path_dict', None) or {}
+    paths += [best_paths.get(key) for key in getattr(hook, 'key_indicators', [])]
+    return next((path for path in paths if path and osp.isfile(path)), None)
 
 
 def test_after_training(runner: Any) -> None:

@@ -18,7 +18,7 @@ from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
 from .console_capture import ConsoleCapture, RankConsoleFiles
 from .environment import run_environment
-from .images import to_uint8_image
+from .images import MAX_IMAGE_SIDE, to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
 from .validation import BACKEND_NAMES, validate_init_kwargs
@@ -108,7 +108,7 @@ class SwanlabVisBackend(BaseVisBackend):
     """
 
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
-                 max_image_side: int = 2048, close_timeout: float = 120.0,
+                 max_image_side: int = MAX_IMAGE_SIDE, close_timeout: float = 120.0,
                  upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S, upload_checkpoints: Sequence[str] = (),
                  max_upload_mb: float = 1024.0, insights: Optional[dict] = None, wait_on_close: bool = True,
                  console: str = 'rank0'):
