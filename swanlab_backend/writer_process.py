@@ -214,6 +214,7 @@ class RemoteRun:
         self._check_writer()
         info = self.info(timeout=0)
         self._final = (state, info) if info.get('id') else None
+        self._announced = True  # the run's end is what is said now: by this side, or else by the writer
         self._end(['finish', state, error, self._final is None])
 
     def announce_finished(self) -> None:
