@@ -7,19 +7,14 @@ stack needs for resume and CPU-only distributed training are opt-in
 (:mod:`swanlab_backend.stack_fixes`).
 
 SwanLab ships its own ``swanlab.integration.mmengine`` that registers the same
-name. It is imported first here, so that importing both never fails with
-"already registered", and ``type='SwanlabVisBackend'`` always selects this
-package's class once it has been imported. SwanLab's stays reachable as
-``type=swanlab.integration.mmengine.SwanlabVisBackend`` (the class itself).
+name; importing both, in either order, never fails, and ``type='SwanlabVisBackend'``
+selects this package's class (:mod:`swanlab_backend.registration`). This package
+does not import SwanLab into the training process: SwanLab runs in the writer
+process (:mod:`swanlab_backend.writer_process`).
 """
 from .config_check import check_config_being_loaded
 
 check_config_being_loaded()  # before MMEngine logs the config that is importing this package
-
-try:  # register SwanLab's own class first; ours then takes the name over (see above)
-    import swanlab.integration.mmengine  # noqa: F401
-except ImportError:  # swanlab missing: SwanlabVisBackend raises a clear error when built
-    pass
 
 from .hook import SwanlabHook  # noqa: E402
 from .insights import SwanlabInsightsHook  # noqa: E402

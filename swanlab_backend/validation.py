@@ -4,7 +4,6 @@ Used when the backend is built, by ``swanlab_backend.train``/``.test`` before a 
 exists, and by :mod:`swanlab_backend.config_check` while a config is being loaded.
 """
 import difflib
-import inspect
 from typing import Any, Dict, Optional
 
 BACKEND_NAMES = ('SwanlabVisBackend', 'SwanLabVisBackend')
@@ -12,6 +11,10 @@ MODES = ('online', 'cloud', 'local', 'offline', 'disabled')
 API_KEY_FIX = 'remove it and set SWANLAB_API_KEY or run `swanlab login` instead'
 
 # Types of the init_kwargs this backend checks before training starts.
+# swanlab.init's keyword arguments, but for callbacks and settings, which are objects; written out so that the training
+# process need not import SwanLab (tests/unit/test_validation.py compares them with the installed swanlab.init).
+SWANLAB_INIT_KEYS = ('reinit', 'log_dir', 'mode', 'workspace', 'project', 'public', 'name', 'color', 'description',
+                     'job_type', 'group', 'tags', 'id', 'resume', 'parallel', 'config')
 _STR_KEYS = ('project', 'workspace', 'experiment_name', 'name', 'description', 'notes',
              'job_type', 'group', 'color', 'id', 'log_dir', 'logdir', 'mode')
 
@@ -22,9 +25,7 @@ def validate_init_kwargs(init_kwargs: Dict[str, Any], source: Optional[str] = No
     Runs when the backend is built, so that a typo fails before training starts.
     ``source``: the config file they come from, named in the error.
     """
-    import swanlab
-    accepted = set(inspect.signature(swanlab.init).parameters) - {'kwargs', 'callbacks', 'settings'}
-    accepted |= {'experiment_name', 'notes', 'logdir'}  # aliases swanlab.init understands
+    accepted = set(SWANLAB_INIT_KEYS) | {'experiment_name', 'notes', 'logdir'}  # with the aliases it understands
     for key, value in init_kwargs.items():
         if key == 'api_key':
             raise ValueError(f'SwanlabVisBackend: do not put `api_key` in a config{f" ({source})" if source else ""}: '

@@ -20,6 +20,7 @@ from .console_capture import ConsoleCapture, RankConsoleFiles
 from .environment import run_environment
 from .images import MAX_IMAGE_SIDE, to_uint8_image
 from .metrics import KeyMapper, ScalarConverter
+from .registration import keep_names
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
 from .validation import BACKEND_NAMES, validate_init_kwargs
 from .writer_process import RemoteRun, start_writer
@@ -446,3 +447,6 @@ class SwanlabVisBackend(BaseVisBackend):
 
     def add_graph(self, model: Any, data_batch: Sequence[dict], **kwargs) -> None:
         """Not supported by SwanLab; kept silent like MMEngine's other backends."""
+
+
+keep_names(VISBACKENDS, BACKEND_NAMES, SwanlabVisBackend)  # SwanLab's own class may come later

@@ -1,8 +1,13 @@
 """Bad tracking settings fail before training, naming the fix (README, rows 13 and 15)."""
+import inspect
+import subprocess
+import sys
+
 import pytest
+import swanlab
 from mmengine.config import Config
 
-from swanlab_backend.validation import typo_hint, validate_init_kwargs, validate_visualizer_config
+from swanlab_backend.validation import SWANLAB_INIT_KEYS, typo_hint, validate_init_kwargs, validate_visualizer_config
 
 
 @pytest.mark.parametrize('init_kwargs, message', [
@@ -36,3 +41,24 @@ def test_a_mistyped_backend_type_gets_the_fix():
     cfg = Config(dict(visualizer=dict(vis_backends=[dict(type='LocalVisBackend'), dict(type='swanlabvisbackend')])))
     with pytest.raises(KeyError, match="use type='SwanlabVisBackend'"):
         validate_visualizer_config(cfg)
+
+
+def test_the_init_keys_are_those_of_the_installed_swanlab_init():
+    assert set(SWANLAB_INIT_KEYS) == set(inspect.signature(swanlab.init).parameters) - {'kwargs', 'callbacks',
+                                                                                         'settings'}
+
+
+def test_the_training_process_does_not_import_swanlab(tmp_path):
+    """SwanLab runs in the writer process: importing the package and building a backend leave the training without
+    it; SwanLab's own MMEngine backend imported afterwards leaves ours registered."""
+    code = (
+        'import sys; import swanlab_backend\n'
+        'from mmengine.registry import VISBACKENDS\n'
+        'backend = VISBACKENDS.build(dict(type="SwanlabVisBackend", save_dir="{}", init_kwargs=dict(project="p")))\n'
+        'assert "swanlab" not in sys.modules, sorted(m for m in sys.modules if m.startswith("swanlab."))\n'
+        'backend.close()\n'
+        'import swanlab.integration.mmengine as theirs\n'
+        'assert VISBACKENDS.get("SwanlabVisBackend") is swanlab_backend.SwanlabVisBackend\n'
+        'print("ok")\n')
+    result = subprocess.run([sys.executable, '-c', code.format(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip().endswith('ok'), result.stderr[-3000:]
