@@ -69,7 +69,7 @@ def _read_json(path: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _write_json(path: str, value: dict) -> None:
+def write_json(path: str, value: dict) -> None:
     try:
         with open(path + '.tmp', 'w') as f:
             json.dump(value, f)
@@ -356,11 +356,11 @@ class RunWriter:
 
     def _save_status(self) -> None:
         if self.folder:
-            _write_json(osp.join(self.folder, STATUS_FILE), self.status)
+            write_json(osp.join(self.folder, STATUS_FILE), self.status)
 
     def _save_setup(self) -> None:
         if self.folder:
-            _write_json(osp.join(self.folder, SETUP_FILE), self._setup)
+            write_json(osp.join(self.folder, SETUP_FILE), self._setup)
 
 
 class PipeFrames:
@@ -405,7 +405,7 @@ def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: 
             kwargs = dict(kwargs, log_dir=fallback)
 
 
-def main(argv: list) -> None:
+def main(argv: list) -> int:
     folder, parent_pid, continuing = argv[0], int(argv[1]), '--continue' in argv[2:]
     os.nice(10)  # where training and data loading use every core, they go first; the journal waits on disk
     # Ctrl+C reaches only the training (this process has a session of its own), and on SIGTERM (Slurm signals every
@@ -419,10 +419,4 @@ def main(argv: list) -> None:
     thread = threading.Thread(target=writer.run, name='swanlab-run-writer')
     thread.start()
     thread.join()
-    code = 0 if writer.status['phase'] == 'done' else 1  # else the training side starts another writer
-    # The run is finished and the journal removed: the interpreter's teardown would only make the training,
-    # which waits for this process to end, wait longer.
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    return 0 if writer.status['phase'] == 'done' else 1  # else the training side starts another writer

@@ -39,7 +39,7 @@ from . import media, run_lifecycle, spool
 from .console_capture import ConsoleCapture
 from .environment import training_process
 from .journal import JournalWriter, MemoryJournal, encode, wait_for
-from .run_writer import RunWriter, read_status, writer_lock
+from .run_writer import STATUS_FILE, RunWriter, read_status, write_json, writer_lock
 from .writer_output import WriterOutput
 
 CHECK_EVERY_S = 1.0
@@ -58,7 +58,7 @@ BOOTSTRAP = ('import signal, sys, types; [signal.signal(s, signal.SIG_IGN) for s
              'signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM)); '
              'package = types.ModuleType("swanlab_backend"); package.__path__ = [sys.argv[1]]; '
              'sys.modules["swanlab_backend"] = package; from swanlab_backend.run_writer import main; '
-             'main(sys.argv[2:])')
+             'sys.exit(main(sys.argv[2:]))')
 _told: set = set()  # what this process has warned about already (the spool, journals left behind)
 
 
@@ -84,9 +84,17 @@ def start_writer() -> 'RemoteRun':
         return remote
     try:
         remote.use_process(*_spawn(journal.folder))
+        _note_starting_writer(journal.folder, remote.writer_pid)
     except OSError as e:
         remote.run_in_process(f'the writer process could not start ({e})')
     return remote
+
+
+def _note_starting_writer(folder: str, pid: int) -> None:
+    """The writer's status before it writes its own (Python takes a second to start there): a training killed
+    meanwhile leaves a writer that :func:`pending_writers` still counts."""
+    if not osp.exists(osp.join(folder, STATUS_FILE)):
+        write_json(osp.join(folder, STATUS_FILE), {'pid': pid, 'parent': os.getpid(), 'phase': 'ready', 'written': 0})
 
 
 def _spawn(folder: str, continuing: bool = False) -> Tuple[subprocess.Popen, WriterOutput]:

@@ -95,7 +95,8 @@ def test_the_writers_messages_reach_the_trainings_console_and_log_file_once(tmp_
         assert f.read().count(OFFLINE_WARNING) == 1
     assert 'swanlab sync' in printed[printed.index(OFFLINE_WARNING):]
     said = [line for line in result.stdout.splitlines() if 'SwanLab:' in line]
-    assert 'the run finished (success)' in said[-1], said  # the last word, also for a run this short
+    finished = [i for i, line in enumerate(said) if 'the run finished (success)' in line]
+    assert len(finished) == 1 and not any('tracking this run' in line for line in said[finished[0]:]), said
 
 
 def test_a_piped_training_ends_when_the_training_does(tmp_path, swanlog, dashboard):

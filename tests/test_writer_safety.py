@@ -5,6 +5,7 @@ Each test runs the toy training (a real MMEngine Runner) as a user would, with t
 reads back SwanLab's own local record and the real local dashboard.
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -65,13 +66,16 @@ def test_row17_in_a_pid_namespace_the_run_is_complete_when_the_training_exits(tm
 
 
 def test_row18_a_writer_killed_mid_run_is_replaced_and_nothing_is_lost(tmp_path, swanlog, dashboard):
-    name, killed_at, iterations = 'writer-killed', 30, 60
+    name, iterations = 'writer-killed', 60
     training = subprocess.Popen(
         _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', iterations, '--val-interval', 100,
              '--checkpoint-interval', 100, '--iter-seconds', 0.1),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(), cwd=tmp_path)
     writer = _writer_of(psutil.Process(training.pid))
-    printed = _read_until(training, f'Iter(train) [{killed_at}/{iterations}]')
+    # killed once it has started the run (on a loaded machine that takes a few iterations), at the next iteration
+    printed = _read_until(training, 'SwanLab: tracking this run')
+    printed += _read_until(training, 'Iter(train) [')
+    killed_at = int(re.findall(r'Iter\(train\) \[ *(\d+)/', printed)[-1])
     writer.kill()
     printed += training.stdout.read()
     assert training.wait(300) == 0, printed[-6000:]
