@@ -1,6 +1,9 @@
 """What the tests share besides fixtures: paths, the SwanLab-free environment, reading MMEngine's log."""
 import re
+import time
 from pathlib import Path
+
+import psutil
 
 from ci.run_smoke import swanlab_free_env
 from swanlab_backend.writer_process import wait_until_written
@@ -23,26 +26,34 @@ def printed_metric(output: str, phase: str, key: str) -> list:
     return values
 
 
-def recorded_runs(log_dir) -> dict:
-    """``{experiment name: final state}`` from each run's own record (``run-*/run-*.swanlab``), which keeps
-    what the local dashboard cannot show: an aborted run (it shows ``crashed``), or ``RUNNING``."""
+def _run_records(log_dir):
+    """``(path, records)`` of each run's own record (``run-*/run-*.swanlab``), once its writer is done."""
     from swanlab.proto.swanlab.record.v1.record_pb2 import Record
-    from swanlab.proto.swanlab.run.v1 import run_pb2
     from swanlab.sdk.internal.core_python.store import DataStoreReader
     assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
-    runs = {}
     for path in sorted(Path(log_dir).glob('run-*/run-*.swanlab')):
-        reader, name, state = DataStoreReader(), None, 'RUNNING'
+        reader, records = DataStoreReader(), []
         reader.open(path)
         try:
             while (data := _scan(reader)) is not None:
-                record = Record.FromString(data)
-                if record.HasField('start'):
-                    name = record.start.name
-                elif record.HasField('finish'):
-                    state = run_pb2.RunState.Name(record.finish.state).replace('RUN_STATE_', '')
+                records.append(Record.FromString(data))
         finally:
             reader.close()
+        yield path, records
+
+
+def recorded_runs(log_dir) -> dict:
+    """``{experiment name: final state}`` from each run's own record, which keeps what the local dashboard
+    cannot show: an aborted run (it shows ``crashed``), or ``RUNNING``."""
+    from swanlab.proto.swanlab.run.v1 import run_pb2
+    runs = {}
+    for _, records in _run_records(log_dir):
+        name, state = None, 'RUNNING'
+        for record in records:
+            if record.HasField('start'):
+                name = record.start.name
+            elif record.HasField('finish'):
+                state = run_pb2.RunState.Name(record.finish.state).replace('RUN_STATE_', '')
         runs[name] = state
     return runs
 
@@ -50,24 +61,22 @@ def recorded_runs(log_dir) -> dict:
 def recorded_system_values(log_dir, name: str, key: str) -> list:
     """The values of SwanLab's system monitor figure ``key`` (``mem.proc``, ``cpu.thds``...) in experiment
     ``name``, from the run's own record: the local dashboard does not show them."""
-    from swanlab.proto.swanlab.record.v1.record_pb2 import Record
-    from swanlab.sdk.internal.core_python.store import DataStoreReader
-    assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
-    for path in sorted(Path(log_dir).glob('run-*/run-*.swanlab')):
-        reader, found, values = DataStoreReader(), None, []
-        reader.open(path)
-        try:
-            while (data := _scan(reader)) is not None:
-                record = Record.FromString(data)
-                if record.HasField('start'):
-                    found = record.start.name
-                elif record.HasField('scalar') and record.scalar.key == f'__swanlab__.{key}':
-                    values.append(record.scalar.value.number)
-        finally:
-            reader.close()
-        if found == name:
-            return values
+    for _, records in _run_records(log_dir):
+        if any(record.HasField('start') and record.start.name == name for record in records):
+            return [record.scalar.value.number for record in records
+                    if record.HasField('scalar') and record.scalar.key == f'__swanlab__.{key}']
     raise AssertionError(f'no experiment {name!r} in {log_dir}')
+
+
+def writer_of(training: psutil.Process) -> psutil.Process:
+    """The writer process a training (a ``psutil.Process``) started, once it is there."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for child in training.children():
+            if 'swanlab_backend.run_writer' in ' '.join(child.cmdline()):
+                return child
+        time.sleep(0.05)
+    raise AssertionError('the training started no writer process')
 
 
 def logged_steps(log_dir, name: str, key: str) -> set:

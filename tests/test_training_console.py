@@ -15,7 +15,7 @@ import time
 import psutil
 import pytest
 
-from helpers import TOY_TRAIN, clean_env, recorded_system_values
+from helpers import TOY_TRAIN, clean_env, recorded_system_values, writer_of
 
 OFFLINE_WARNING = 'SwanLab: logging offline because online mode was asked for but no API key is set'
 
@@ -23,16 +23,6 @@ OFFLINE_WARNING = 'SwanLab: logging offline because online mode was asked for bu
 def _toy(tmp_path, swanlog, name, *args):
     return [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
             '--name', name, '--no-test', *map(str, args)]
-
-
-def _writer_of(training: psutil.Process) -> psutil.Process:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for child in training.children():
-            if 'swanlab_backend.run_writer' in ' '.join(child.cmdline()):
-                return child
-        time.sleep(0.05)
-    raise AssertionError('the training started no writer process')
 
 
 @pytest.mark.parametrize('writer', ['process', 'thread'])
@@ -140,7 +130,7 @@ def test_the_system_monitors_process_figures_are_the_trainings(tmp_path, swanlog
                                 stdout=subprocess.DEVNULL, env=clean_env(SWANLAB_PROBE_MONITOR_INTERVAL='5'),
                                 cwd=tmp_path)
     trainer = psutil.Process(training.pid)
-    writer = _writer_of(trainer)
+    writer = writer_of(trainer)
     time.sleep(5)  # both are at work: the run has begun
     rss_mb = {'training': trainer.memory_info().rss / 2 ** 20, 'writer': writer.memory_info().rss / 2 ** 20}
     assert training.wait(300) == 0

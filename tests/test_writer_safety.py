@@ -16,7 +16,7 @@ import psutil
 from swanlab_backend.journal import MAGIC, JournalWriter
 from swanlab_backend.run_writer import read_status
 
-from helpers import TOY_TRAIN, RunsCode, clean_env, logged_steps, recorded_runs
+from helpers import TOY_TRAIN, RunsCode, clean_env, logged_steps, recorded_runs, writer_of
 
 SPOOL_WARNING = 'not using the spool folder'
 
@@ -31,16 +31,6 @@ def _run(command, env, tmp_path, timeout=600):
     output = result.stdout + result.stderr
     assert result.returncode == 0, f'exit code {result.returncode}\n{output[-6000:]}'
     return output
-
-
-def _writer_of(training: psutil.Process) -> psutil.Process:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for child in training.children():
-            if 'swanlab_backend.run_writer' in ' '.join(child.cmdline()):
-                return child
-        time.sleep(0.05)
-    raise AssertionError('the training started no writer process')
 
 
 def _read_until(process, marker: str) -> str:
@@ -71,7 +61,7 @@ def test_row18_a_writer_killed_mid_run_is_replaced_and_nothing_is_lost(tmp_path,
         _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', iterations, '--val-interval', 100,
              '--checkpoint-interval', 100, '--iter-seconds', 0.1),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(), cwd=tmp_path)
-    writer = _writer_of(psutil.Process(training.pid))
+    writer = writer_of(psutil.Process(training.pid))
     # killed once it has started the run (on a loaded machine that takes a few iterations), at the next iteration
     printed = _read_until(training, 'SwanLab: tracking this run')
     printed += _read_until(training, 'Iter(train) [')
@@ -96,7 +86,7 @@ def test_row19_a_journal_left_by_killing_training_and_writer_is_replayed_by_one_
         _toy(tmp_path, swanlog, name, '--loop', 'iter', '--length', 40, '--val-interval', 100,
              '--checkpoint-interval', 100, '--iter-seconds', 0.1, '--hang-at', hang_at),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
-    writer = _writer_of(psutil.Process(training.pid))
+    writer = writer_of(psutil.Process(training.pid))
     folder = next(Path(p) for p in (tmp_path / 'spool').iterdir())
     deadline = time.monotonic() + 120
     while read_status(str(folder)).get('phase') != 'running':  # the run has begun: then the writer falls behind
