@@ -414,6 +414,9 @@ def main(argv: list) -> int:
     # own (it does so only on the main thread).
     # Unbuffered: a buffered reader's lock, held by the blocked reading thread, would abort the exit.
     stdin = open(sys.stdin.fileno(), 'rb', buffering=0, closefd=False)
+    # No model here: without torch, MMEngine's logger takes rank 0 and SwanLab skips its torch probes; importing it
+    # (for the logger's rank and CUDA device) made this process seconds slower to start and to exit.
+    sys.modules.setdefault('torch', None)
     prepare_writer_output()
     writer = RunWriter(folder, parent_pid, PipeFrames(stdin), continuing)
     thread = threading.Thread(target=writer.run, name='swanlab-run-writer')

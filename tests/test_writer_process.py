@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from mmengine.logging import MMLogger
 
 from swanlab_backend import writer_process
 
-from helpers import TOY_TRAIN, clean_env, recorded_runs
+from helpers import TOY_TRAIN, clean_env, recorded_runs, writer_of
 
 
 def test_sigkill_of_the_training_keeps_every_step_and_the_writer_marks_the_run_crashed(tmp_path, swanlog,
@@ -32,6 +33,25 @@ def test_sigkill_of_the_training_keeps_every_step_and_the_writer_marks_the_run_c
     experiment = dashboard.experiment('sigkilled')
     assert dashboard.wait_status(experiment) == 'crashed'
     assert sorted(dashboard.scalar_series(experiment, 'train/loss')) == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_writer_process_never_loads_torch(tmp_path, swanlog):
+    """It has no model: torch would cost it seconds at its start and at its exit (which the training waits for)."""
+    training = subprocess.Popen(
+        [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
+         '--name', 'no-torch', '--loop', 'iter', '--length', '40', '--iter-seconds', '0.1', '--val-interval', '1000',
+         '--no-test'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(), cwd=tmp_path)
+    writer = writer_of(psutil.Process(training.pid))
+    for line in training.stdout:
+        if 'Iter(train) [20/40]' in line:  # SwanLab has long been at work in the writer
+            break
+    libraries = {os.path.basename(m.path) for m in writer.memory_maps()}
+    training_libraries = {os.path.basename(m.path) for m in psutil.Process(training.pid).memory_maps()}
+    training.stdout.read()
+    assert training.wait(120) == 0
+    assert 'libtorch_cpu.so' in training_libraries  # what the check looks for is there to be seen
+    assert any(name.startswith('_pydantic_core') for name in libraries), sorted(libraries)  # SwanLab's, loaded
+    assert not any(name.startswith('libtorch') for name in libraries), sorted(libraries)
 
 
 class _Collected(logging.Handler):
