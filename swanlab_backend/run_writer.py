@@ -20,6 +20,7 @@ writer started with ``--continue`` takes over from one that died: the same run o
 a continuation run locally and offline (the first one marked crashed), and
 :mod:`swanlab_backend.replay` writes a journal whose training and writer both died.
 """
+import atexit
 import fcntl
 import json
 import logging
@@ -32,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 from mmengine.logging import print_log
 
@@ -405,7 +406,7 @@ def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: 
             kwargs = dict(kwargs, log_dir=fallback)
 
 
-def main(argv: list) -> int:
+def main(argv: list) -> NoReturn:
     folder, parent_pid, continuing = argv[0], int(argv[1]), '--continue' in argv[2:]
     os.nice(10)  # where training and data loading use every core, they go first; the journal waits on disk
     # Ctrl+C reaches only the training (this process has a session of its own), and on SIGTERM (Slurm signals every
@@ -422,4 +423,19 @@ def main(argv: list) -> int:
     thread = threading.Thread(target=writer.run, name='swanlab-run-writer')
     thread.start()
     thread.join()
-    return 0 if writer.status['phase'] == 'done' else 1  # else the training side starts another writer
+    exit_without_teardown(0 if writer.status['phase'] == 'done' else 1)  # else the training starts another writer
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """Python's own exit (threads joined, exit handlers run, streams flushed) without the teardown of every
+    module after it: the training waits for this process to end, and that teardown writes nothing."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -58,7 +58,7 @@ BOOTSTRAP = ('import signal, sys, types; [signal.signal(s, signal.SIG_IGN) for s
              'signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM)); '
              'package = types.ModuleType("swanlab_backend"); package.__path__ = [sys.argv[1]]; '
              'sys.modules["swanlab_backend"] = package; from swanlab_backend.run_writer import main; '
-             'sys.exit(main(sys.argv[2:]))')
+             'main(sys.argv[2:])')
 _told: set = set()  # what this process has warned about already (the spool, journals left behind)
 
 
