@@ -70,6 +70,11 @@ def _read_json(path: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def starting_status(pid: int, parent: int) -> dict:
+    """``status.json`` of a writer that has not yet written anything."""
+    return {'pid': pid, 'parent': parent, 'phase': 'ready', 'written': 0}
+
+
 def write_json(path: str, value: dict) -> None:
     try:
         with open(path + '.tmp', 'w') as f:
@@ -108,7 +113,7 @@ class RunWriter:
                  continuing: bool = False):
         self.folder, self._parent_pid, self._overflow, self._continuing = folder, parent_pid, overflow, continuing
         self._run: Any = None
-        self.status = {'pid': os.getpid(), 'parent': parent_pid or os.getpid(), 'phase': 'ready', 'written': 0}
+        self.status = starting_status(os.getpid(), parent_pid or os.getpid())
         self._setup: dict = {'init': None, 'config': {}, 'metrics': []}
         self._console = ConsoleRelay()
         self._max_image_side = MAX_IMAGE_SIDE
@@ -415,8 +420,8 @@ def main(argv: list) -> NoReturn:
     # own (it does so only on the main thread).
     # Unbuffered: a buffered reader's lock, held by the blocked reading thread, would abort the exit.
     stdin = open(sys.stdin.fileno(), 'rb', buffering=0, closefd=False)
-    # No model here: without torch, MMEngine's logger takes rank 0 and SwanLab skips its torch probes; importing it
-    # (for the logger's rank and CUDA device) made this process seconds slower to start and to exit.
+    # No model here: without torch, MMEngine's logger takes rank 0 (its path for a Python without torch); importing
+    # it (for the logger's rank and CUDA device) made this process seconds slower to start and to exit.
     sys.modules.setdefault('torch', None)
     prepare_writer_output()
     writer = RunWriter(folder, parent_pid, PipeFrames(stdin), continuing)

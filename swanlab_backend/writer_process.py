@@ -39,7 +39,7 @@ from . import media, run_lifecycle, spool
 from .console_capture import ConsoleCapture
 from .environment import training_process
 from .journal import JournalWriter, MemoryJournal, encode, wait_for
-from .run_writer import STATUS_FILE, RunWriter, read_status, write_json, writer_lock
+from .run_writer import STATUS_FILE, RunWriter, read_status, starting_status, write_json, writer_lock
 from .writer_output import WriterOutput
 
 CHECK_EVERY_S = 1.0
@@ -94,7 +94,7 @@ def _note_starting_writer(folder: str, pid: int) -> None:
     """The writer's status before it writes its own (Python takes a second to start there): a training killed
     meanwhile leaves a writer that :func:`pending_writers` still counts."""
     if not osp.exists(osp.join(folder, STATUS_FILE)):
-        write_json(osp.join(folder, STATUS_FILE), {'pid': pid, 'parent': os.getpid(), 'phase': 'ready', 'written': 0})
+        write_json(osp.join(folder, STATUS_FILE), starting_status(pid, os.getpid()))
 
 
 def _spawn(folder: str, continuing: bool = False) -> Tuple[subprocess.Popen, WriterOutput]:
