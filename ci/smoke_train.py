@@ -35,6 +35,8 @@ def parse_args(argv=None):
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help="scale the lr to this run's batch (the config's auto_scale_lr.base_batch_size)")
     parser.add_argument('--warmup-iters', type=int, default=0, help='end iteration-counted warm-ups by then')
+    parser.add_argument('--from-scratch', action='store_true',
+                        help='unfreeze what the recipe freezes for ImageNet weights, compress its epoch schedule')
     parser.add_argument('--label', default='smoke', help='tag of the SwanLab experiment (smoke, demo)')
     parser.add_argument('--no-test', action='store_true', help='skip runner.test() after training')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
@@ -55,7 +57,8 @@ def main(argv=None) -> int:
     import ci.tiny_datasets  # noqa: F401  (registers TinyCIFAR10, which the override may select)
     apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label,
                           batch_size=args.batch_size, scale_factor=args.scale_factor,
-                          iters_per_round=args.iters_per_round, warmup_iters=args.warmup_iters)
+                          iters_per_round=args.iters_per_round, warmup_iters=args.warmup_iters,
+                          from_scratch=args.from_scratch)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     cfg.merge_from_dict(args.cfg_options)

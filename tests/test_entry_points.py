@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ci.check_dashboard import check_experiment
+from ci.check_dashboard import check_experiment, mmengine_records
 from ci.dashboard import LocalDashboard, free_port
 from ci.run_smoke import smoke_env
 from ci.smoke_matrix import SMOKE_CASES
@@ -96,6 +96,11 @@ def test_main_script_explains_the_missing_dataset_and_runs_the_demo(tmp_path):
     assert '.mim/tools/misc/download_dataset.py --dataset-name coco2017 --save-dir data/coco' in out
     assert "tracked in SwanLab as the experiment 'faster-rcnn_r50_fpn_1x_coco-demo'" in out
     assert 'demo: not loading the pretrained weights torchvision://resnet50' in out
+    assert 'demo: backbone.norm_eval True -> False (training from scratch)' in out
+    # The demo shows a detector learning: mAP_50 rises over the validations to a real result.
+    map50 = [r['coco/bbox_mAP_50'] for r in mmengine_records(str(tmp_path / 'demo'))[1]]
+    rises = sum(later > earlier for earlier, later in zip(map50, map50[1:]))
+    assert rises >= 3 and map50[-1] >= 0.3 and map50[-1] > map50[0], map50
     log_dir = tmp_path / 'demo' / 'swanlog'
     assert f'the run finished (success); see it locally: swanlab watch {log_dir}' in out
     with LocalDashboard(str(log_dir)) as board:
