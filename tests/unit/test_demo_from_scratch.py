@@ -1,0 +1,46 @@
+"""What a detection demo changes so that a recipe written for ImageNet weights learns from scratch (issue #27)."""
+import os
+
+from mmengine.config import Config
+
+from ci.smoke_overrides import learn_from_scratch
+
+RECIPES = os.path.join(os.path.dirname(__file__), '..', '..', 'recipes', 'mmdet')
+
+
+def recipe(name):
+    return Config.fromfile(os.path.join(RECIPES, name))
+
+
+def test_faster_rcnn_unfreezes_its_backbone_compresses_its_steps_and_samples_fewer_rois(capsys):
+    cfg = recipe('faster-rcnn_r50_fpn_1x_coco.py')
+    assert (cfg.model.backbone.frozen_stages, cfg.model.backbone.norm_eval) == (1, True)
+    learn_from_scratch(cfg, length=10)
+    assert (cfg.model.backbone.frozen_stages, cfg.model.backbone.norm_eval) == (-1, False)
+    steps = next(s for s in cfg.param_scheduler if s.type == 'MultiStepLR')
+    assert (steps.milestones, steps.end) == ([7, 9], 10)  # 8 and 11 of 12 epochs
+    assert next(s for s in cfg.param_scheduler if s.type == 'LinearLR').end == 500  # counted in iterations
+    assert cfg.model.train_cfg.rcnn.sampler.num == 128
+    log = capsys.readouterr().out.splitlines()
+    assert log == ['demo: backbone.frozen_stages 1 -> -1 (training from scratch)',
+                   'demo: backbone.norm_eval True -> False (training from scratch)',
+                   'demo: epoch schedule 12 -> 10 epochs (lr steps and phases at the same fractions)',
+                   'demo: train_cfg.rcnn.sampler.num 512 -> 128 (1-3 objects per image)']
+
+
+def test_rtmdet_switches_its_pipeline_and_cosine_phase_at_the_same_fractions():
+    cfg = recipe('rtmdet_tiny_8xb32-300e_coco.py')
+    learn_from_scratch(cfg, length=10)
+    cosine = next(s for s in cfg.param_scheduler if s.type == 'CosineAnnealingLR')
+    assert (cosine.begin, cosine.end, cosine.T_max) == (5, 10, 5)  # 150, 300 and 150 of 300 epochs
+    switch = next(h for h in cfg.custom_hooks if h.type == 'PipelineSwitchHook')
+    assert switch.switch_epoch == 9  # 280 of 300
+    assert cfg.train_cfg.dynamic_intervals == [(9, 1)]
+    assert 'rcnn' not in (cfg.model.get('train_cfg') or {})
+
+
+def test_a_recipe_of_the_demo_length_keeps_its_schedule():
+    cfg = recipe('retinanet_r50_fpn_1x_coco.py')
+    learn_from_scratch(cfg, length=12)
+    assert next(s for s in cfg.param_scheduler if s.type == 'MultiStepLR').milestones == [8, 11]
+    assert cfg.model.backbone.norm_eval is False
