@@ -132,8 +132,7 @@ def _compress_schedule(cfg: Any, factor: float) -> None:
     def scaled(epoch: int) -> int:
         return max(1, round(epoch * factor))
 
-    schedulers = cfg.get('param_scheduler') or []
-    for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
+    for scheduler in _schedulers(cfg):
         if not scheduler.get('by_epoch', True):
             continue
         if 'milestones' in scheduler:
@@ -184,9 +183,14 @@ def _keep_all_detections(model_cfg: Any) -> None:
             node['score_thr'] = 0.0
 
 
-def _shorten_warmup(cfg: Any, iterations: int) -> None:
+def _schedulers(cfg: Any) -> list:
+    """The config's ``param_scheduler``, one dict or a list of them, as a list."""
     schedulers = cfg.get('param_scheduler') or []
-    for scheduler in [schedulers] if isinstance(schedulers, dict) else schedulers:
+    return [schedulers] if isinstance(schedulers, dict) else schedulers
+
+
+def _shorten_warmup(cfg: Any, iterations: int) -> None:
+    for scheduler in _schedulers(cfg):
         if scheduler.get('type') == 'LinearLR' and not scheduler.get('by_epoch', True):
             scheduler['end'] = min(scheduler.get('end', iterations), iterations)
 

@@ -36,7 +36,7 @@ def parse_args(argv=None):
                         help="scale the lr to this run's batch (the config's auto_scale_lr.base_batch_size)")
     parser.add_argument('--warmup-iters', type=int, default=0, help='end iteration-counted warm-ups by then')
     parser.add_argument('--from-scratch', action='store_true',
-                        help='unfreeze what the recipe freezes for ImageNet weights, compress its epoch schedule')
+                        help='what a demo needs to learn from scratch (ci.smoke_overrides.learn_from_scratch)')
     parser.add_argument('--label', default='smoke', help='tag of the SwanLab experiment (smoke, demo)')
     parser.add_argument('--no-test', action='store_true', help='skip runner.test() after training')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
