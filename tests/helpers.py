@@ -76,7 +76,11 @@ def writer_of(training: psutil.Process) -> psutil.Process:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for child in training.children():
-            if 'swanlab_backend.run_writer' in ' '.join(child.cmdline()):
+            try:
+                command = ' '.join(child.cmdline())
+            except psutil.Error:  # a short-lived child (git, a probe) that ended or is ending
+                continue
+            if 'swanlab_backend.run_writer' in command:
                 return child
         time.sleep(0.05)
     raise AssertionError('the training started no writer process')
