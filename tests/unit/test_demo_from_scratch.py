@@ -44,3 +44,18 @@ def test_a_recipe_of_the_demo_length_keeps_its_schedule():
     learn_from_scratch(cfg, length=12)
     assert next(s for s in cfg.param_scheduler if s.type == 'MultiStepLR').milestones == [8, 11]
     assert cfg.model.backbone.norm_eval is False
+
+
+def test_rtmdet_demo_runs_at_160_px_with_the_recipes_own_lr(tmp_path):
+    from ci.demo import smoke_train_args
+    from ci.smoke_train import main as smoke_train
+    dumped = {}
+    for name in ('rtmdet_tiny_8xb32-300e_coco', 'faster-rcnn_r50_fpn_1x_coco'):
+        args = smoke_train_args(os.path.join(RECIPES, f'{name}.py'), 'coco', str(tmp_path / 'data'), str(tmp_path))
+        assert smoke_train(args + ['--dump', str(tmp_path / f'{name}.py')]) == 0
+        dumped[name] = Config.fromfile(tmp_path / f'{name}.py')
+    rtmdet, faster_rcnn = dumped['rtmdet_tiny_8xb32-300e_coco'], dumped['faster-rcnn_r50_fpn_1x_coco']
+    assert next(t for t in rtmdet.train_dataloader.dataset.pipeline if t.type == 'CachedMosaic').img_scale == (160, 160)
+    assert (rtmdet.auto_scale_lr.enable, rtmdet.optim_wrapper.optimizer.lr) == (False, 0.004)
+    assert faster_rcnn.auto_scale_lr.enable is True  # the other detectors keep theirs, at 1/8 scale
+    assert next(t for t in faster_rcnn.train_dataloader.dataset.pipeline if t.type == 'Resize').scale == (167, 96)
