@@ -40,6 +40,7 @@ from mmengine.logging import print_log
 from . import run_lifecycle, run_links
 from .images import MAX_IMAGE_SIDE
 from .journal import BadRecord, JournalReader, read_frame
+from .local_store import check_stops_once_per_batch
 from .media import images_in, to_swanlab
 from .training_view import ConsoleRelay, describe_training
 from .writer_output import prepare_writer_output
@@ -277,6 +278,7 @@ class RunWriter:
         self._max_image_side = spec.get('max_image_side', self._max_image_side)
         self._upload_timeout = spec.get('upload_timeout', self._upload_timeout)
         describe_training(spec.get('process') if self._parent_pid is not None else None)
+        check_stops_once_per_batch()
         self._run = start_run_somewhere(spec['init_kwargs'], spec.get('reopen_id'), self._upload_timeout,
                                         spec.get('new_run') or {})
         self._console.attach(self._run)
