@@ -5,7 +5,7 @@ experiment's row from its database before every single value, to notice a run st
 or deleted from the dashboard; that query is most of what a value costs it. The store
 receives the values in batches (one per flush of SwanLab's queue), and asking once per
 batch notices the stop just as soon: the values of the batch after it are dropped, as
-before. Every value is still written (``tests/unit/test_local_store.py``; the cost is in
+before. Every value is still written (``tests/test_local_store.py``; the cost is in
 ``bench/README.md``).
 
 A SwanLab without this class keeps its own behaviour: this only saves time.

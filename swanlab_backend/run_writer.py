@@ -50,9 +50,9 @@ POLL_S = 0.02
 STATUS_EVERY_S = 0.25
 # SwanLab writes what it took from its queue within about a second: a cursor this old is safely written.
 CURSOR_LAG_S = 2.0
-# SwanLab queues what run.log gets (up to 100,000 events) for its own writer thread, which stores ~1500 values/s
-# locally: reading the journal faster than that would only move the backlog from disk into this process's memory.
-# An image event holds its encoded PNG (~2 MB for a 1333x800 photo): fewer of them may wait.
+# SwanLab queues what run.log gets for its own writer thread, which stores values far slower than the journal
+# reads them: reading ahead of it would only move the backlog from disk into this process's memory.
+# An image event holds its encoded PNG (megabytes for a COCO-sized photo): fewer of them may wait.
 MAX_SWANLAB_BACKLOG, MAX_SWANLAB_IMAGE_BACKLOG = 1000, 4
 KILLED = ('the training process ended without finishing the run (it was killed: SIGKILL, out of memory, '
           'or the node went down); everything it logged before is kept')
