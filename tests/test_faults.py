@@ -394,6 +394,10 @@ def _train_with_a_read_only_log_dir(base):
                '--name', 'read-only', '--length', '1']
     if os.geteuid() == 0:  # root writes anywhere: run the training as nobody
         assert shutil.which('setpriv'), 'this test drops root with setpriv (Debian: util-linux)'
+        closed = [str(p) for p, others_may in [(d, 0o001) for d in TOY_TRAIN.parents] + [(TOY_TRAIN, 0o004)]
+                  if not p.stat().st_mode & others_may]
+        assert not closed, (f'this test runs the training as nobody, who cannot read the checkout: {closed} are '
+                            'closed to others (mktemp -d makes 0700 folders); clone into a folder others can read')
         command = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', *command]
     env = clean_env(HOME=str(work_dir), TMPDIR=str(work_dir), SWANLAB_SAVE_DIR=str(work_dir / '.swanlab'))
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work_dir, timeout=300)
