@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Tuple
 
 from ci.tiny_datasets import GENERATORS
 
@@ -62,9 +62,13 @@ RECIPE_DEMO_CHANGES = {
 }
 
 
+def recipe_changes(config: str) -> Tuple[dict, str]:
+    """What ``config``'s demo changes from its dataset's, and why (``({}, '')``: nothing)."""
+    return RECIPE_DEMO_CHANGES.get(Path(config).stem, ({}, ''))
+
+
 def demo_run(config: str, dataset: str) -> DemoRun:
-    changes, _ = RECIPE_DEMO_CHANGES.get(Path(config).stem, ({}, ''))
-    return DEMO_RUNS[dataset]._replace(**changes)
+    return DEMO_RUNS[dataset]._replace(**recipe_changes(config)[0])
 
 
 def make_demo_data(dataset: str, root) -> Path:
@@ -124,8 +128,9 @@ def main(argv=None) -> int:
     if not (args.config and args.dataset and args.data_root and args.work_dir):
         parser.error('CONFIG, --dataset, --data-root and --work-dir are needed (or --report OUT)')
     make_demo_data(args.dataset, args.data_root)
-    if Path(args.config).stem in RECIPE_DEMO_CHANGES:
-        print(f'demo: {RECIPE_DEMO_CHANGES[Path(args.config).stem][1]}', flush=True)
+    reason = recipe_changes(args.config)[1]
+    if reason:
+        print(f'demo: {reason}', flush=True)
     from ci.smoke_train import main as smoke_train
     return smoke_train(smoke_train_args(args.config, args.dataset, args.data_root, args.work_dir) + extra)
 
