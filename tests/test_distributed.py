@@ -73,12 +73,21 @@ def test_a_crashing_rank_ends_the_job_and_marks_the_experiment_crashed(tmp_path)
                   '--launcher', 'pytorch', '--length', 2, '--crash-at', 3, '--crash-rank', 1, port=free_port()),
         capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=JOB_TIMEOUT)
     assert result.returncode != 0
-    assert 'toy failure at iteration 3' in result.stderr
+    assert 'toy failure at iteration 3' in result.stderr, _what_each_rank_said(result)
     assert time.monotonic() - started < 120, 'the job did not end promptly after a rank failed'
     with LocalDashboard(str(log_dir)) as board:
         experiment = board.experiment('rank-crash')
         assert board.wait_status(experiment) == 'crashed'
         assert sorted(board.scalar_series(experiment, 'train/loss')) == [1, 2]
+
+
+def _what_each_rank_said(result) -> str:
+    """A failed job's story: torchrun's summary (which rank failed first), the errors, the training's last lines."""
+    errors = result.stderr.splitlines()
+    summary = [line for line in errors if line.startswith(('Root Cause', '  rank', '  exitcode', '  traceback'))]
+    raised = [line for line in errors if 'Error' in line and not line.startswith(('  ', 'torch.distributed'))]
+    return '\n'.join(['torchrun:', *summary, '', 'errors:', *raised[:10], '', 'stdout:',
+                      *result.stdout.splitlines()[-20:]])
 
 
 SRUN = """#!/usr/bin/env bash
