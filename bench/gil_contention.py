@@ -1,6 +1,6 @@
 """How much a busy background Python thread slows a CPU training step (the GIL), and how much a busy process does.
 
-    python bench/gil_contention.py [--steps 20] [--rounds 5]
+    python -m bench.gil_contention [--steps 20] [--rounds 5]
 
 A ResNet-18 training step on a CIFAR-sized batch, single-threaded, timed alone,
 next to a thread of this process that holds the GIL for 10% and 30% of the time

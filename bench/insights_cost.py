@@ -1,6 +1,6 @@
 """What the insights (gallery, per-class results, confusion matrix, PR curves) add to a validation.
 
-    python bench/insights_cost.py [--repeats N]        # ~3 min on 2 cores
+    python -m bench.insights_cost [--repeats N]        # ~3 min on 2 cores
 
 For one recipe per task family, on its tiny generated dataset through the smoke
 override (``ci/smoke_overrides.py``), one runner validates ``2 * N + 1`` times,
@@ -20,7 +20,6 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 RECIPES = {
     'faster-rcnn_r50_fpn_1x_coco': ('mmdet', 'coco'),

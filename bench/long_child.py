@@ -1,6 +1,6 @@
 """A long training of a cheap step, in its own process (started by ``run_bench.py``).
 
-    python bench/long_child.py SETUP --work-dir W --iters 20000 --result OUT.json
+    python -m bench.long_child SETUP --work-dir W --iters 20000 --result OUT.json
 
 A real MMEngine ``Runner`` trains a one-layer model for ``iters`` iterations,
 logging every one (``LoggerHook(interval=1)``), with the setup's ``vis_backends``.
@@ -16,10 +16,7 @@ import torch
 from mmengine.model import BaseModel
 from torch.utils.data import Dataset
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from bench.train_child import LoopTimer, finish_trackers  # noqa: E402
+from bench.train_child import LoopTimer, finish_trackers
 
 
 class CheapModel(BaseModel):

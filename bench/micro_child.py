@@ -1,6 +1,6 @@
 """Per-call costs of one setup's backends, in its own process (started by ``run_bench.py``).
 
-    python bench/micro_child.py SETUP --work-dir W --steps 2000 --images 10 --result OUT.json
+    python -m bench.micro_child SETUP --work-dir W --steps 2000 --images 10 --result OUT.json
 
 Builds the setup's backends and, as MMEngine's ``Visualizer`` does, calls each in
 turn: ``steps`` ``add_scalars`` calls of 12 keys, then ``images`` ``add_image``
@@ -14,9 +14,6 @@ import argparse
 import os
 import sys
 import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 # What a detector's LoggerHook hands the backends at every iteration, and then some.
 SCALAR_KEYS = ('loss', 'loss_cls', 'loss_bbox', 'loss_mask', 'acc', 'lr', 'grad_norm', 'time', 'data_time',

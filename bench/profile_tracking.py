@@ -1,6 +1,6 @@
 """Where a setup's logging time goes, thread by thread: one micro run under cProfile.
 
-    python bench/profile_tracking.py b1 [--steps 2000] [--images 10] [--top 12] [--out FILE]
+    python -m bench.profile_tracking b1 [--steps 2000] [--images 10] [--top 12] [--out FILE]
 
 Runs ``bench/micro_child.py``'s workload in this process with a profiler in every
 thread: the calling (training) thread, our ``swanlab-images`` thread and any other.
@@ -20,10 +20,7 @@ import sys
 import tempfile
 import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from bench import micro_child  # noqa: E402
+from bench import micro_child
 
 PROFILES = {}
 

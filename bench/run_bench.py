@@ -1,6 +1,6 @@
 """What experiment tracking costs an MMEngine training, for each tracking backend, side by side.
 
-    python bench/run_bench.py [--repeats N] [--out bench/results]
+    python -m bench.run_bench [--repeats N] [--out bench/results]
 
 Setups (``bench/setups.py``): (a) ``LocalVisBackend`` only, then (a) plus one
 tracker: (b1) our ``SwanlabVisBackend`` in local mode, (b2) ours offline,
@@ -48,12 +48,11 @@ import tempfile
 import time
 from typing import Dict, List, Optional
 
+from bench.setups import SETUPS, Setup, watch_writers
+from ci.smoke_matrix import SMOKE_CASES
+
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-sys.path.insert(0, ROOT)
-
-from bench.setups import SETUPS, Setup, watch_writers  # noqa: E402
-from ci.smoke_matrix import SMOKE_CASES  # noqa: E402
 
 # For our backend (issue 14): ratios against (a), per-call costs on the training thread, close().
 # And (issue 22) the whole process from outside, and the wait at the end no longer than SwanLab's own backend's.
@@ -90,16 +89,19 @@ def child_env(setup: Setup, run_dir: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith('SWANLAB_')}
     env.update(SWANLAB_LOG_DIR=os.path.join(run_dir, 'swanlog'), OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
                PYTHONUNBUFFERED='1')
+    # The child runs as ``python -m bench.<script>`` in its run dir: the repository on the path for ``bench.*``,
+    # ``ci.*`` and the configs' custom_imports.
+    env['PYTHONPATH'] = os.pathsep.join(p for p in (ROOT, env.get('PYTHONPATH', '')) if p)
     if setup.swanlab_mode:
         env['SWANLAB_MODE'] = setup.swanlab_mode
     return env
 
 
 def run_child(script: str, setup: Setup, options: List[str], tmp_root: str) -> dict:
-    """Runs ``bench/<script>`` for ``setup`` in a fresh run dir; returns its results plus ``process_s``."""
+    """Runs ``python -m bench.<script>`` for ``setup`` in a fresh run dir; returns its results plus ``process_s``."""
     run_dir = tempfile.mkdtemp(prefix=f'{setup.key}-', dir=tmp_root)
     result_file, log_file = os.path.join(run_dir, 'result.json'), os.path.join(run_dir, 'child.log')
-    command = [sys.executable, os.path.join(BENCH, script), setup.key, '--result', result_file,
+    command = [sys.executable, '-m', f'bench.{script}', setup.key, '--result', result_file,
                '--work-dir', os.path.join(run_dir, 'work')] + options
     started = time.perf_counter()
     with open(log_file, 'w') as log:
@@ -140,16 +142,16 @@ def run_all(args, setups: List[Setup], tmp_root: str) -> Dict[str, Dict[str, lis
                      '--length', str(args.length)]
     micro_options = ['--steps', str(args.steps), '--images', str(args.images), '--prints', str(args.steps)]
     raw = {s.key: dict(train=[], micro=[], long=[], burst=[]) for s in setups}
-    kinds = [('train', 'train_child.py', train_options, setups, args.repeats),
-             ('micro', 'micro_child.py', micro_options, setups, args.repeats),
-             ('long', 'long_child.py', ['--iters', str(args.long_iters)], setups, args.long_repeats)]
+    kinds = [('train', 'train_child', train_options, setups, args.repeats),
+             ('micro', 'micro_child', micro_options, setups, args.repeats),
+             ('long', 'long_child', ['--iters', str(args.long_iters)], setups, args.long_repeats)]
     if args.burst_steps:
-        kinds.append(('burst', 'micro_child.py', ['--steps', str(args.burst_steps), '--images', str(args.burst_images)],
+        kinds.append(('burst', 'micro_child', ['--steps', str(args.burst_steps), '--images', str(args.burst_images)],
                       [s for s in setups if s.tracker == 'ours'], 1))
     for kind, script, options, kind_setups, repeats in kinds:
         for setup in rotations(kind_setups, repeats):
             result = run_child(script, setup, options, tmp_root)
-            raw[setup.key][kind].append(reduce_micro(result) if script == 'micro_child.py' else result)
+            raw[setup.key][kind].append(reduce_micro(result) if script == 'micro_child' else result)
             print(f'  {kind:5s} {setup.key:3s} {result["process_s"]:6.1f} s, on the dashboard after '
                   f'{result["dashboard_s"]:6.1f} s', flush=True)
     return raw
@@ -427,7 +429,7 @@ def report(summary: Dict[str, dict], args, info: dict) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     setups = [s for s in SETUPS if s.key in args.setups]
-    command = ' '.join(['python bench/run_bench.py'] + (sys.argv[1:] if argv is None else list(argv)))
+    command = ' '.join(['python -m bench.run_bench'] + (sys.argv[1:] if argv is None else list(argv)))
     started, load_before = time.perf_counter(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix='tracking-bench-', dir=args.tmp_dir) as tmp_root:
         raw = run_all(args, setups, tmp_root)

@@ -1,6 +1,6 @@
 """One training run of the benchmark, in its own process (started by ``run_bench.py``).
 
-    python bench/train_child.py SETUP --recipe R --data-root D --work-dir W --length N --result OUT.json
+    python -m bench.train_child SETUP --recipe R --data-root D --work-dir W --length N --result OUT.json
 
 Trains the recipe on its tiny dataset through the smoke override (logging every
 iteration, drawing validation images), with the setup's ``vis_backends``; then
@@ -14,9 +14,6 @@ import threading
 import time
 
 from mmengine.hooks import Hook
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)  # `bench.*`, `ci.*`, and the config's custom_imports
 
 
 def parse_args(argv=None):

@@ -31,7 +31,7 @@ import sys
 from typing import Dict, List, Tuple
 
 from ci.dashboard import CloudDashboard, LocalDashboard
-from swanlab_backend.import_work_dir import read_records, read_test_metrics, run_dirs, split_records
+from swanlab_backend.import_work_dir import read_scalars, read_test_metrics, run_dirs
 
 
 def mmengine_records(work_dir: str) -> Tuple[List[dict], List[dict], Dict[str, float]]:
@@ -39,7 +39,7 @@ def mmengine_records(work_dir: str) -> Tuple[List[dict], List[dict], Dict[str, f
     runs = run_dirs(work_dir)
     if not runs:
         raise FileNotFoundError(f'no */vis_data/scalars.json under {work_dir} (LocalVisBackend missing?)')
-    train, val = split_records(read_records(os.path.join(runs[-1], 'vis_data', 'scalars.json')))
+    train, val = read_scalars(runs[-1])
     test: Dict[str, float] = {}
     for run_dir in sorted(glob.glob(os.path.join(work_dir, '*', ''))):
         test = read_test_metrics(run_dir) or test

@@ -13,6 +13,8 @@ from typing import Any, Callable, Optional
 
 from mmengine.logging import print_log
 
+from .warn_once import WarnOnce
+
 _STOP = object()
 
 
@@ -31,7 +33,7 @@ class BackgroundWorker:
 
     def __init__(self, max_pending: int = 10000, name: str = 'swanlab-background'):
         self._queue: 'queue.Queue' = queue.Queue(maxsize=max_pending)
-        self._reported = set()
+        self._reported = WarnOnce()  # exception types told about already
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
@@ -73,7 +75,7 @@ class BackgroundWorker:
             try:
                 fn(*args, **kwargs)
             except Exception as e:  # tracking must never take training down
-                if type(e) not in self._reported:  # once per kind, not once per step
-                    self._reported.add(type(e))
-                    print_log(f'SwanLab: a logging call failed and was dropped ({type(e).__name__}: {e}); '
-                              'further failures of this kind are not reported', logger='current', level=logging.WARNING)
+                self._reported(type(e), print_log,  # once per kind, not once per step
+                               f'SwanLab: a logging call failed and was dropped ({type(e).__name__}: {e}); '
+                               'further failures of this kind are not reported', logger='current',
+                               level=logging.WARNING)

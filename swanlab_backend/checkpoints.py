@@ -33,7 +33,6 @@ def metric_rule(key: str, hook: Any) -> Optional[str]:
     rules = list(getattr(hook, 'rules', None) or [])
     if key in indicators and len(rules) == len(indicators) and rules[indicators.index(key)]:
         return rules[indicators.index(key)]
-    from mmengine.hooks import CheckpointHook
     lower = key.lower()
     greater = [k.lower() for k in getattr(hook, 'greater_keys', CheckpointHook._default_greater_keys)]
     less = [k.lower() for k in getattr(hook, 'less_keys', CheckpointHook._default_less_keys)]

@@ -61,9 +61,17 @@ def checkpoint_table(work_dir: str, train: List[dict]) -> Optional[str]:
     return ledger.table() if ledger.entries else None
 
 
+SCALARS = osp.join('vis_data', 'scalars.json')  # LocalVisBackend's, in each run's <timestamp> folder
+
+
 def run_dirs(work_dir: str) -> List[str]:
     """The runs of a work dir (``<timestamp>/`` with ``vis_data/scalars.json``), oldest first."""
-    return sorted(osp.dirname(osp.dirname(p)) for p in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    return sorted(osp.dirname(osp.dirname(p)) for p in glob.glob(osp.join(work_dir, '*', SCALARS)))
+
+
+def read_scalars(run_dir: str) -> Tuple[List[dict], List[dict]]:
+    """``(train, val)``: the records of a run's ``vis_data/scalars.json`` (see :func:`split_records`)."""
+    return split_records(read_records(osp.join(run_dir, SCALARS)))
 
 
 def read_records(path: str) -> List[dict]:
@@ -136,8 +144,8 @@ def images(run_dir: str) -> List[Tuple[int, str, str]]:
 
 
 def _has_traceback(log_file: str) -> bool:
-    with open(log_file, errors='replace') as f:
-        return 'Traceback (most recent call last)' in f.read()
+    with open(log_file, errors='replace') as f:  # line by line: a long training's log need not fit in memory
+        return any('Traceback (most recent call last)' in line for line in f)
 
 
 def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) -> str:
@@ -150,7 +158,7 @@ def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) ->
     cfg = Config.fromfile(osp.join(run_dir, 'vis_data', 'config.py'))
     train_cfg = cfg.get('train_cfg') or {}
     by_epoch = train_cfg.get('by_epoch', train_cfg.get('type') != 'IterBasedTrainLoop')
-    train, val = split_records(read_records(osp.join(run_dir, 'vis_data', 'scalars.json')))
+    train, val = read_scalars(run_dir)
     init_kwargs = dict(project=project, experiment_name=name, description=f'imported from {run_dir}',
                        tags=['imported'], **({'log_dir': log_dir} if log_dir else {}))
     backend = SwanlabVisBackend(save_dir=osp.join(run_dir, 'swanlab_import'), init_kwargs=init_kwargs)
@@ -177,7 +185,9 @@ def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) ->
     if table:
         backend.add_text('checkpoints/ledger', table, step=last_iteration)
     for step, image_name, path in images(run_dir):
-        backend.add_image(image_name, np.asarray(Image.open(path).convert('RGB')), step=step)
+        with Image.open(path) as picture:
+            pixels = np.asarray(picture.convert('RGB'))
+        backend.add_image(image_name, pixels, step=step)
     run_id = backend.experiment.id
     crashed = any(_has_traceback(path) for path in glob.glob(osp.join(run_dir, '*.log')))
     backend.finish('crashed' if crashed else 'success', 'the imported run ended with an error' if crashed else None)

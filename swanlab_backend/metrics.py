@@ -16,6 +16,8 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from .warn_once import WarnOnce
+
 MAX_KEY_LENGTH = 200
 # COCO's evaluation gives -1 for "no ground truth in this size range / class": not a measurement.
 _COCO_STATISTIC = re.compile(r'(^|/)(bbox|segm)_(mAP|AR)[\w@]*$')
@@ -72,7 +74,7 @@ class ScalarConverter:
     """
 
     def __init__(self):
-        self._warned = set()
+        self._warned = WarnOnce()  # keys told about already
 
     def __call__(self, key: str, value: Any) -> Optional[float]:
         if type(value) in _PLAIN and math.isfinite(value) and value != -1:  # most values: no checks to make
@@ -93,9 +95,7 @@ class ScalarConverter:
         return number
 
     def _warn_once(self, key: str, message: str, level: int = logging.WARNING) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            print_log(message, logger='current', level=level)
+        self._warned(key, print_log, message, logger='current', level=level)
 
 
 def not_a_measurement(key: Any, number: float) -> bool:

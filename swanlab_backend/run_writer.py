@@ -43,6 +43,7 @@ from .journal import BadRecord, JournalReader, read_frame
 from .local_store import check_stops_once_per_batch
 from .media import images_in, to_swanlab
 from .training_view import ConsoleRelay, describe_training
+from .warn_once import WarnOnce
 from .writer_output import prepare_writer_output
 
 STATUS_FILE, SETUP_FILE, LOCK_FILE = 'status.json', 'run.json', 'lock'
@@ -119,7 +120,7 @@ class RunWriter:
         self._console = ConsoleRelay()
         self._max_image_side = MAX_IMAGE_SIDE
         self._upload_timeout = run_lifecycle.UPLOAD_TIMEOUT_S
-        self._reported: set = set()
+        self._reported = WarnOnce()  # exception types told about already
         self._samples: deque = deque()  # (time, position, written) when SwanLab had taken all it was handed
         self._next_status = 0.0
         self._from_overflow = folder is None
@@ -357,10 +358,9 @@ class RunWriter:
                   logger='current', level=logging.WARNING)
 
     def _report_once(self, e: Exception) -> None:
-        if type(e) not in self._reported:  # once per kind, not once per step
-            self._reported.add(type(e))
-            print_log(f'SwanLab: a logging call failed and was dropped ({type(e).__name__}: {e}); '
-                      'further failures of this kind are not reported', logger='current', level=logging.WARNING)
+        self._reported(type(e), print_log,  # once per kind, not once per step
+                       f'SwanLab: a logging call failed and was dropped ({type(e).__name__}: {e}); '
+                       'further failures of this kind are not reported', logger='current', level=logging.WARNING)
 
     def _save_status(self) -> None:
         if self.folder:

@@ -36,18 +36,18 @@ from typing import Callable
 from mmengine.logging import print_log
 from mmengine.utils import digit_version
 
+from .warn_once import WarnOnce
+
 # The newest mmengine known to need each fix; a later release is left alone.
 LAST_MMENGINE_WITHOUT_SAFE_RESUME = '0.10.7'
 LAST_MMENGINE_WITHOUT_CPU_DDP = '0.10.7'
 
 _trusted = contextvars.ContextVar('swanlab_backend_trusted_checkpoint', default=None)
-_said = set()
+_said = WarnOnce()  # what this process has said already
 
 
 def _say_once(key: str, message: str) -> None:
-    if key not in _said:
-        _said.add(key)
-        print_log(f'swanlab_backend.stack_fixes: {message}', logger='current', level=logging.INFO)
+    _said(key, print_log, f'swanlab_backend.stack_fixes: {message}', logger='current', level=logging.INFO)
 
 
 def _mmengine_at_most(version: str) -> bool:

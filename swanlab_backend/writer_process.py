@@ -40,6 +40,7 @@ from .console_capture import ConsoleCapture
 from .environment import training_process
 from .journal import JournalWriter, MemoryJournal, encode, wait_for
 from .run_writer import STATUS_FILE, RunWriter, read_status, starting_status, write_json, writer_lock
+from .warn_once import WarnOnce
 from .writer_output import WriterOutput
 
 CHECK_EVERY_S = 1.0
@@ -59,14 +60,13 @@ BOOTSTRAP = ('import signal, sys, types; [signal.signal(s, signal.SIG_IGN) for s
              'package = types.ModuleType("swanlab_backend"); package.__path__ = [sys.argv[1]]; '
              'sys.modules["swanlab_backend"] = package; from swanlab_backend.run_writer import main; '
              'main(sys.argv[2:])')
-_told: set = set()  # what this process has warned about already (the spool, journals left behind)
+_told = WarnOnce()  # what this process has warned about already (the spool, journals left behind)
 
 
 def start_writer() -> 'RemoteRun':
     """Starts a writer process (else a writer thread) on a new journal; the run starts with :meth:`RemoteRun.init`."""
     root, problems = spool.choose()
-    if problems and 'spool' not in _told:
-        _told.add('spool')
+    if problems and _told.first('spool'):
         place = f'the journal goes to {root} instead' if root else 'the journal is kept in memory instead'
         print_log(f'SwanLab: not using the spool folder {"; ".join(problems)}; {place}. '
                   f'To choose, {spool.FIX}.', logger='current', level=logging.WARNING)
@@ -145,7 +145,7 @@ class RemoteRun:
         self._announced = self._finished = self._initialized = False
         self._final: Optional[tuple] = None  # (state, status) of a finished run this side announces
         self._last_status: dict = {}
-        self._reported: set = set()
+        self._reported = WarnOnce()  # exception types told about already (the training and image threads send)
         self._checking = threading.Lock()  # the training, image and background threads all send
         self._sending = threading.RLock()  # reentrant: a signal handler that finishes the run may interrupt a send
         self.config = _Config(self)
@@ -413,10 +413,9 @@ class RemoteRun:
         return self._overflow
 
     def _report_once(self, kind: str, e: Exception) -> None:
-        if type(e) not in self._reported:  # once per kind, not once per step
-            self._reported.add(type(e))
-            print_log(f'SwanLab: could not hand {kind!r} to the writer ({type(e).__name__}: {e}); it is not logged, '
-                      'nor are later ones that fail the same way', logger='current', level=logging.WARNING)
+        self._reported(type(e), print_log,  # once per kind, not once per step
+                       f'SwanLab: could not hand {kind!r} to the writer ({type(e).__name__}: {e}); it is not logged, '
+                       'nor are later ones that fail the same way', logger='current', level=logging.WARNING)
 
     # ---- images ------------------------------------------------------------------------------------------------
 
@@ -629,9 +628,8 @@ def journals_left_behind() -> List[str]:
 
 
 def _tell_about_journals_left_behind() -> None:
-    if 'left behind' in _told:
+    if not _told.first('left behind'):
         return
-    _told.add('left behind')
     try:
         left = journals_left_behind()
     except OSError:

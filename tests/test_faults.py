@@ -5,6 +5,7 @@ Faults are injected on loopback only: a closed port, a stub that accepts and nev
 stand-in for the cloud API that starts answering errors mid-run (``cloud_stub.py``).
 """
 import datetime
+import inspect
 import io
 import os
 import re
@@ -23,7 +24,7 @@ from PIL import Image
 
 from ci.check_dashboard import mmengine_records
 from ci.dashboard import free_port
-from swanlab_backend import writer_process
+from swanlab_backend import SwanlabVisBackend, writer_process
 
 from cloud_stub import CloudStub
 from helpers import ROOT, TOY_TRAIN, clean_env, recorded_runs
@@ -440,8 +441,17 @@ def test_row16_close_after_2000_steps_waits_until_every_step_is_written(swanlog,
     output = _scenario('many-steps', 'many-steps', swanlog)
     assert not writer_process.pending_writers(str(swanlog)), 'the process exited before its writer was done'
     seconds = float(re.search(r'CLOSE_SECONDS ([\d.]+)', output).group(1))
-    assert seconds > 3 and 'waiting for the writer to write what was logged' in output, output[-3000:]
-    assert 'all written' in output and 'was dropped' not in output, output[-3000:]
+    assert seconds > writer_process.PROGRESS_AFTER_S, output[-3000:]  # it waited, long enough for a progress line
+    assert 'waiting for the writer to write what was logged' in output, output[-3000:]
+    assert 'was dropped' not in output, output[-3000:]
+    # close() returned once the writer had written everything: not before (the wait the writer's side reports,
+    # rounded to a second, is part of close) and not long after (handing over the end of the run and saying
+    # where it is are bounded by the backend's close_timeout).
+    all_written = re.search(r'SwanLab: all written \((\d+) s\)', output)
+    assert all_written, output[-3000:]
+    waited = float(all_written.group(1))
+    close_timeout = inspect.signature(SwanlabVisBackend).parameters['close_timeout'].default
+    assert waited - 0.5 <= seconds <= waited + 0.5 + close_timeout, (seconds, waited, output[-3000:])
     experiment = dashboard.experiment('many-steps')
     assert dashboard.wait_status(experiment) == 'finished'
     assert dashboard.tag(experiment, 'metric_11')['sum'] == 2000

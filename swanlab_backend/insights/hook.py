@@ -28,6 +28,7 @@ from mmengine.registry import HOOKS
 
 from .. import media
 from ..images import to_uint8_image
+from ..warn_once import WarnOnce
 from . import charts, coco_capture, per_class, tasks
 from .dataset_card import card_text, summarize
 
@@ -69,7 +70,7 @@ class SwanlabInsightsHook(Hook):
             raise ValueError(f'SwanlabInsightsHook: score_thr must be a number in [0, 1], not {score_thr!r}')
         self.num_samples, self.score_thr, self.max_class_charts = num_samples, float(score_thr), max_class_charts
         self.dataset_card, self.echarts, self.max_card_files, self.seed = dataset_card, echarts, max_card_files, seed
-        self._warned: set = set()
+        self._warned = WarnOnce()  # stages told about already
         self._visualizer_spec: Optional[tuple] = None
         self._visualizer: Any = None
         self._family: Optional[str] = None
@@ -288,10 +289,9 @@ class SwanlabInsightsHook(Hook):
         try:
             return fn(*args)
         except Exception as e:  # insights must never take training or validation down
-            if stage not in self._warned:
-                self._warned.add(stage)
-                print_log(f'SwanLab insights: the {stage} failed and is skipped ({type(e).__name__}: {e}); '
-                          'training and validation go on (shown once)', logger='current', level=logging.WARNING)
+            self._warned(stage, print_log,
+                         f'SwanLab insights: the {stage} failed and is skipped ({type(e).__name__}: {e}); '
+                         'training and validation go on (shown once)', logger='current', level=logging.WARNING)
             return {}
 
 

@@ -1,7 +1,15 @@
 """Reading a work dir that MMEngine may still be writing: only complete records count."""
 import json
 
-from swanlab_backend.import_work_dir import read_records, read_test_metrics, split_records, validation_iterations
+from swanlab_backend.import_work_dir import (
+    _has_traceback,
+    read_records,
+    read_scalars,
+    read_test_metrics,
+    run_dirs,
+    split_records,
+    validation_iterations,
+)
 
 
 def test_an_unfinished_last_line_is_left_out(tmp_path):
@@ -11,6 +19,24 @@ def test_an_unfinished_last_line_is_left_out(tmp_path):
     before = path.read_bytes()
     read_records(str(path))
     assert path.read_bytes() == before  # only read
+
+
+def test_a_run_dirs_scalars_read_as_train_and_val(tmp_path):
+    """The one reader of ``vis_data/scalars.json`` (the import and ``ci.check_dashboard`` both use it)."""
+    vis_data = tmp_path / '20261201_120000' / 'vis_data'
+    vis_data.mkdir(parents=True)
+    (vis_data / 'scalars.json').write_text(json.dumps({'lr': 0.1, 'loss': 1.0, 'step': 1}) + '\n'
+                                           + json.dumps({'accuracy': 50.0, 'step': 1}) + '\n')
+    (run_dir,) = run_dirs(str(tmp_path))
+    assert read_scalars(run_dir) == ([{'lr': 0.1, 'loss': 1.0, 'step': 1}], [{'accuracy': 50.0, 'step': 1}])
+
+
+def test_a_traceback_anywhere_in_a_log_is_found(tmp_path):
+    log = tmp_path / 'run.log'
+    log.write_text('epoch 1\n' * 1000 + 'Traceback (most recent call last):\n  File "train.py"\n')
+    assert _has_traceback(str(log))
+    log.write_text('epoch 1\n' * 1000)
+    assert not _has_traceback(str(log))
 
 
 def test_validations_go_to_the_iteration_they_ran_at():
