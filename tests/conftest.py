@@ -25,7 +25,8 @@ TIERS = ('hygiene', 'unit', 'tooling')
 
 def tier_of(path) -> str:
     """``hygiene``, ``unit`` or ``tooling`` for a file in that folder under ``tests/``, else ``integration``."""
-    parts = Path(path).resolve().relative_to(TESTS).parts
+    path = Path(path).resolve()
+    parts = path.relative_to(TESTS).parts if TESTS in path.parents else ()
     return parts[0] if len(parts) > 1 and parts[0] in TIERS else 'integration'
 
 
