@@ -203,7 +203,7 @@ class CloudDashboard:
     one found by its name, which every scheduled run of a recipe shares. Covers experiments,
     states, scalar series and the config; config text and images are only checked in the
     local dashboard. CI here has no network, so this class is exercised by the GPU workflow
-    with its ``SWANLAB_API_KEY`` (and by ``tests/test_cloud_check.py`` against a loopback stub).
+    with its ``SWANLAB_API_KEY`` (and by ``tests/tooling/test_cloud_check.py`` against a loopback stub).
     """
 
     STATES = {'FINISHED': 'finished', 'RUNNING': 'running', 'CRASHED': 'crashed', 'ABORTED': 'crashed'}

@@ -1,8 +1,15 @@
-"""Fixtures: the real local SwanLab dashboard and the toy training process.
+"""Fixtures: the real local SwanLab dashboard and the toy training process; each test's tier.
 
-Tests under ``tests/unit/`` run in-process in seconds (``pytest tests/unit``); every
-other test trains, starts a dashboard or runs a script, and is marked ``integration``
-(``pytest -m "not integration"`` leaves them out).
+A test's folder is its tier, and its marker (``pytest -m unit``...):
+
+- ``tests/hygiene/``: the tree itself (ruff, the two READMEs agree); imports no torch.
+- ``tests/unit/``: the package's fast in-process tests, seconds in all; no dashboard, no training.
+- ``tests/tooling/``: the project's own tooling (``scripts/lib``, ``ci/``), not the product.
+- everything else under ``tests/``: ``integration``: trains, starts a dashboard or runs a script.
+
+``scripts/test.sh`` runs them in that order (hygiene and unit together) and stops at the first tier that fails.
+Importing this file imports neither torch nor SwanLab nor ``ci.dashboard``: the fixtures that need them
+import them when they run.
 """
 import subprocess
 import sys
@@ -10,17 +17,22 @@ from pathlib import Path
 
 import pytest
 
-from ci.dashboard import LocalDashboard
-
 from helpers import TOY_TRAIN, clean_env
 
-UNIT = Path(__file__).parent / 'unit'
+TESTS = Path(__file__).resolve().parent
+TIERS = ('hygiene', 'unit', 'tooling')
+
+
+def tier_of(path) -> str:
+    """``hygiene``, ``unit`` or ``tooling`` for a file in that folder under ``tests/``, else ``integration``."""
+    path = Path(path).resolve()
+    parts = path.relative_to(TESTS).parts if TESTS in path.parents else ()
+    return parts[0] if len(parts) > 1 and parts[0] in TIERS else 'integration'
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if UNIT not in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.integration)
+        item.add_marker(getattr(pytest.mark, tier_of(item.path)))
 
 
 @pytest.fixture(scope='session')
@@ -32,6 +44,7 @@ def swanlog(tmp_path_factory) -> Path:
 @pytest.fixture(scope='session')
 def dashboard(swanlog):
     """``swanlab watch`` on 127.0.0.1; it reads the log dir on every request."""
+    from ci.dashboard import LocalDashboard
     with LocalDashboard(str(swanlog)) as board:
         yield board
 

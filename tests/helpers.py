@@ -1,12 +1,15 @@
-"""What the tests share besides fixtures: paths, the SwanLab-free environment, reading MMEngine's log."""
+"""What the tests share besides fixtures: paths, the SwanLab-free environment, reading MMEngine's log.
+
+Importing it costs nothing heavy (the unit and hygiene tiers import it): each helper imports what it needs,
+psutil, SwanLab's record readers, ``ci.run_smoke`` or the package's writer, when it is called.
+"""
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psutil
-
-from ci.run_smoke import swanlab_free_env
-from swanlab_backend.writer_process import wait_until_written
+if TYPE_CHECKING:
+    import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY_TRAIN = ROOT / 'tests' / 'toy_train.py'
@@ -14,6 +17,7 @@ TOY_TRAIN = ROOT / 'tests' / 'toy_train.py'
 
 def clean_env(**overrides) -> dict:
     """The environment of a user without SwanLab credentials, so runs default to local mode."""
+    from ci.run_smoke import swanlab_free_env
     return swanlab_free_env(**overrides)
 
 
@@ -30,6 +34,8 @@ def _run_records(log_dir):
     """``(path, records)`` of each run's own record (``run-*/run-*.swanlab``), once its writer is done."""
     from swanlab.proto.swanlab.record.v1.record_pb2 import Record
     from swanlab.sdk.internal.core_python.store import DataStoreReader
+
+    from swanlab_backend.writer_process import wait_until_written
     assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
     for path in sorted(Path(log_dir).glob('run-*/run-*.swanlab')):
         if path.stat().st_size == 0:  # SwanLab buffers its record: a writer SIGKILLed early leaves it empty
@@ -71,8 +77,9 @@ def recorded_system_values(log_dir, name: str, key: str) -> list:
     raise AssertionError(f'no experiment {name!r} in {log_dir}')
 
 
-def writer_of(training: psutil.Process) -> psutil.Process:
+def writer_of(training: 'psutil.Process') -> 'psutil.Process':
     """The writer process a training (a ``psutil.Process``) started, once it is there."""
+    import psutil
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for child in training.children():
@@ -91,6 +98,8 @@ def logged_steps(log_dir, name: str, key: str) -> set:
     every point: the dashboard's API thins long curves. Empty if the experiment or the key is not there."""
     import json
     import sqlite3
+
+    from swanlab_backend.writer_process import wait_until_written
     assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
     with sqlite3.connect(Path(log_dir) / 'runs.swanlab') as db:
         row = db.execute('SELECT experiment.run_id, tag.folder FROM experiment JOIN tag ON '
