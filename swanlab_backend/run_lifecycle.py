@@ -191,6 +191,17 @@ def finish_at_exit(owner: Any) -> None:
             _put_in_front(name, signal.getsignal(signum), handler, lambda h, signum=signum: signal.signal(signum, h))
 
 
+def finish_others(owner: Any) -> None:
+    """``owner`` starts its run: every other one still open in this process is finished first, as a
+    success, or as crashed where its ``train()`` raised and the caller caught it (the owner decides).
+    A runner keeps its run open after ``train()`` for a ``test()`` that may follow; the next runner's
+    run is the latest point where the last one is known to be done with it."""
+    for other in list(_open):
+        if other is not owner:
+            other.finish('success', None)
+            _open.discard(other)
+
+
 def forget(owner: Any) -> None:
     _open.discard(owner)
 

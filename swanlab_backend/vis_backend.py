@@ -135,6 +135,7 @@ class SwanlabVisBackend(BaseVisBackend):
         self._run: Optional[RemoteRun] = None
         self._background = BackgroundWorker()
         self._started = self._closed = self._keep_open = False
+        self._training = False  # train() began and has not ended: a run finished now is a crashed one
         self._pending_config: Any = None
         self._checkpoint_meta: dict = {}
         self._test_step: Optional[int] = None
@@ -167,6 +168,7 @@ class SwanlabVisBackend(BaseVisBackend):
 
     def start_phase(self, phase: str) -> None:
         """The runner begins ``train``, ``val`` or ``test``: the run starts with the first."""
+        self._training = self._training or phase == 'train'
         self._start(phase)
 
     def note_checkpoint(self, meta: dict) -> None:
@@ -209,6 +211,7 @@ class SwanlabVisBackend(BaseVisBackend):
                 runner, kwargs, run_info, self._checkpoint_meta)
         else:
             reopen_id, new_run = run_links.continue_resumed(runner, kwargs, run_info), {}
+        run_lifecycle.finish_others(self)  # the runs of runners before this one, in a sweep or a notebook
         self._run = self._writer
         every_rank = self._console == 'all' and getattr(runner, 'log_dir', None)
         self._run.init(kwargs, reopen_id, new_run, self._upload_timeout, self._max_image_side,
@@ -244,7 +247,7 @@ class SwanlabVisBackend(BaseVisBackend):
         """Makes the next :meth:`close` only flush (:class:`SwanlabHook` calls it when training ends):
         MMEngine closes the visualizer at the end of ``runner.train()``, and a ``runner.test()`` that
         follows must reach the same experiment. The next ``close()``, or the process's exit, finishes it."""
-        self._keep_open = True
+        self._keep_open, self._training = True, False
 
     def close(self) -> None:
         """Sends what is pending and finishes the run as a success (safe on every rank, idempotent)."""
@@ -259,6 +262,8 @@ class SwanlabVisBackend(BaseVisBackend):
         """Hands over what is pending and the end of the run as ``state``, in bounded time (idempotent)."""
         if self._closed:
             return
+        if self._training and state == 'success':  # the caller caught what train() raised, and went on
+            state, error = 'crashed', 'runner.train() raised before the training ended (the caller caught it)'
         self._closed = True
         run_lifecycle.forget(self)
         if self._rank_console is not None:
