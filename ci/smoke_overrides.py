@@ -92,7 +92,8 @@ def apply_smoke_overrides(cfg: Any, data_root: str, *, length: int = 2, scale_fa
     cfg.randomness = dict(seed=1)
     if not _has_insights(cfg):
         _draw_every_image(cfg.default_hooks.get('visualization'))
-    cfg.custom_imports.imports = list(cfg.custom_imports.imports) + ['swanlab_backend.stack_fixes', 'ci.tiny_datasets']
+    imports = list(cfg.custom_imports.imports) + ['swanlab_backend.stack_fixes', 'ci.tiny_datasets']
+    cfg.custom_imports.imports = list(dict.fromkeys(imports))  # a recipe already names stack_fixes: once each
     _label_experiment(cfg, label)
     return cfg
 

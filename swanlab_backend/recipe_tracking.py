@@ -14,6 +14,10 @@ alone into another project still loads (a relative ``_base_`` would not, and MME
 PR curves and dataset card (:mod:`swanlab_backend.insights`); turn them off with
 ``dict(tracking.swanlab_backend, insights=None)``.
 
+``custom_imports`` also names :mod:`swanlab_backend.stack_fixes`: the fixes this stack needs (resume on
+torch >= 2.6, distributed training without CUDA) then apply wherever the recipe runs, also through
+``mim train`` or the task package's ``tools/train.py``, each only where it is needed.
+
 The mode is not set here: online when an API key is set (``SWANLAB_API_KEY`` or
 ``swanlab login``), else the local dashboard; ``SWANLAB_MODE`` forces one. Change
 the project for your own runs with ``dict(tracking.swanlab_backend,
@@ -21,5 +25,7 @@ init_kwargs=dict(project='mine'))``, or write the backend dict out in full.
 """
 PROJECT = 'openmmlab-recipes'
 
-custom_imports = dict(imports=['swanlab_backend'], allow_failed_imports=False)
+# ``stack_fixes``: a copied recipe run with ``mim train``/``tools/train.py`` (not our entry points) still
+# resumes on torch >= 2.6, and trains distributed on CPUs.
+custom_imports = dict(imports=['swanlab_backend', 'swanlab_backend.stack_fixes'], allow_failed_imports=False)
 swanlab_backend = dict(type='SwanlabVisBackend', init_kwargs=dict(project=PROJECT), insights=dict())

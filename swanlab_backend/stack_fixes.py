@@ -1,10 +1,13 @@
 """Fixes that let mmengine 0.10.7 resume and train distributed on CPUs with current torch. Opt-in.
 
 Importing ``swanlab_backend`` changes nothing outside this package; importing this
-module applies the fixes below, each only where the installed versions or the
-machine need it, and each says so once in the log when it first acts. This
-project's entry points (``python -m swanlab_backend.train``/``.test``, the
-``scripts/``, the smoke and demo runs) import it; in your own config name it::
+module applies the fixes below (once: a second import changes nothing), each only
+where the installed versions or the machine need it, and each says so once in the
+log when it first acts. This project's entry points (``python -m
+swanlab_backend.train``/``.test``, the ``scripts/``, the smoke and demo runs)
+import it, and so do the recipes, through the ``custom_imports`` of
+:mod:`swanlab_backend.recipe_tracking` (a copied recipe run with ``mim train`` or
+``tools/train.py`` resumes too); in your own config name it::
 
     custom_imports = dict(imports=['swanlab_backend', 'swanlab_backend.stack_fixes'])
 

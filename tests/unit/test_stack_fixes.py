@@ -30,3 +30,19 @@ def test_only_files_in_the_runs_work_dir_are_loaded_with_weights_only_false(tmp_
         shim.load(own)  # the same file, read outside Runner.resume/load_checkpoint
     with pytest.raises(pickle.UnpicklingError):
         load(Runner(tmp_path / 'wor'), own)  # a sibling folder whose name is a prefix is no work dir
+
+
+def test_every_recipe_asks_for_the_fixes_and_the_smoke_override_lists_each_import_once(tmp_path):
+    """A recipe run by ``mim train``/``tools/train.py`` (not our entry points) still gets the fixes (#24)."""
+    import glob
+    import os
+
+    from mmengine.config import Config
+
+    from ci.smoke_overrides import apply_smoke_overrides
+    recipes = sorted(glob.glob(os.path.join(os.path.dirname(__file__), '..', '..', 'recipes', 'mm*', '*.py')))
+    assert len(recipes) == 9
+    for recipe in recipes:
+        assert Config.fromfile(recipe).custom_imports.imports == ['swanlab_backend', 'swanlab_backend.stack_fixes']
+    cfg = apply_smoke_overrides(Config.fromfile(recipes[-1]), str(tmp_path))
+    assert cfg.custom_imports.imports == ['swanlab_backend', 'swanlab_backend.stack_fixes', 'ci.tiny_datasets']
