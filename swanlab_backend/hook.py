@@ -10,6 +10,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from .run_links import is_test_only
+from .runner_follower import followers
 
 
 @HOOKS.register_module(force=True)
@@ -23,7 +24,7 @@ class SwanlabHook(Hook):
     priority = 'LOWEST'
 
     def before_run(self, runner) -> None:
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.link_runner(runner)
 
     def before_train(self, runner) -> None:
@@ -36,7 +37,7 @@ class SwanlabHook(Hook):
         self._start(runner, 'test')
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.note_checkpoint(checkpoint.get('meta') or {})
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
@@ -51,7 +52,7 @@ class SwanlabHook(Hook):
         for ledger in _ledgers(runner):
             ledger.training_ended(runner)
         # LoggerHook closes the visualizer right after this; a following test() must still be logged.
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.keep_open_for_next_phase()
 
     def before_val_epoch(self, runner) -> None:
@@ -69,7 +70,7 @@ class SwanlabHook(Hook):
 
     def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
         # MMEngine's LoggerHook writes test metrics to a JSON file only.
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.log_metrics('test', metrics or {})
             backend.end_test()
         for ledger in _ledgers(runner):
@@ -78,24 +79,17 @@ class SwanlabHook(Hook):
 
     def _start(self, runner, phase: str) -> None:
         self._set_section(runner, phase if phase != 'val' else 'train')
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.start_phase(phase)
 
     @staticmethod
     def _set_section(runner, section: str) -> None:
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.link_runner(runner)
             backend.set_section(section)
 
 
 def _ledgers(runner) -> Iterator:
-    for backend in _swanlab_backends(runner):
+    for backend in followers(runner):
         if backend.ledger is not None:
             yield backend.ledger
-
-
-def _swanlab_backends(runner) -> Iterator:
-    from .vis_backend import SwanlabVisBackend
-    for backend in getattr(runner.visualizer, '_vis_backends', {}).values():
-        if isinstance(backend, SwanlabVisBackend):
-            yield backend

@@ -13,6 +13,9 @@ metrics arrive with ``step=epoch`` and test metrics never arrive. A
 import sys
 from typing import Any, List, Optional, Tuple
 
+from .hook import SwanlabHook
+from .insights import SwanlabInsightsHook
+
 
 def find_runner(max_depth: int = 30) -> Optional[Any]:
     """The ``mmengine.runner.Runner`` building or calling the backend: the nearest one among the
@@ -33,8 +36,6 @@ def find_runner(max_depth: int = 30) -> Optional[Any]:
 def ensure_swanlab_hook(runner: Any, insights: Optional[dict] = None) -> None:
     """Makes sure ``runner`` has a ``SwanlabHook``, and a ``SwanlabInsightsHook(**insights)`` when
     ``insights`` is a dict: from its config, now, or right after it registers its own hooks."""
-    from .hook import SwanlabHook
-    from .insights import SwanlabInsightsHook
     wanted = [(SwanlabHook, {}, 'LOWEST')] + ([(SwanlabInsightsHook, insights, 'LOW')] if insights is not None else [])
     custom_hooks = (getattr(runner, 'cfg', None) or {}).get('custom_hooks') or []
     configured = {hook.get('type') for hook in custom_hooks if isinstance(hook, dict)}

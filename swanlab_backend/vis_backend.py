@@ -19,8 +19,10 @@ from .config_logging import config_text, flatten_config
 from .console_capture import ConsoleCapture, RankConsoleFiles
 from .environment import run_environment
 from .images import MAX_IMAGE_SIDE, to_uint8_image
+from .insights import SwanlabInsightsHook
 from .metrics import KeyMapper, ScalarConverter
 from .registration import keep_names
+from .runner_follower import RunnerFollower
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
 from .validation import BACKEND_NAMES, validate_init_kwargs
 from .writer_process import RemoteRun, start_writer
@@ -30,7 +32,7 @@ CONSOLE_CHOICES = ('rank0', 'all', 'off')
 
 
 @VISBACKENDS.register_module(name=list(BACKEND_NAMES), force=True)
-class SwanlabVisBackend(BaseVisBackend):
+class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
     """SwanLab visualization backend, for configs and for scripts.
 
     Train scalars go to ``train/*`` at step = iteration, validation metrics to
@@ -119,7 +121,6 @@ class SwanlabVisBackend(BaseVisBackend):
         self._console = console
         self._rank_console: Optional[ConsoleCapture] = None
         if insights is not None:
-            from .insights import SwanlabInsightsHook
             SwanlabInsightsHook(**insights)  # wrong arguments fail now, before training
         self._insights = insights
         unknown = set(upload_checkpoints) - {'best', 'last'}

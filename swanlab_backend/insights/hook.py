@@ -28,6 +28,7 @@ from mmengine.registry import HOOKS
 
 from .. import media
 from ..images import to_uint8_image
+from ..runner_follower import followers
 from ..warn_once import WarnOnce
 from . import charts, coco_capture, per_class, tasks
 from .dataset_card import card_text, summarize
@@ -156,7 +157,7 @@ class SwanlabInsightsHook(Hook):
         coco = {c: c.take() for c in self._coco}
         dataset = loop.dataloader.dataset
         build = partial(self._guarded, 'report', self._report, split, dataset, items, counts, coco)
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.log_report(split, build)
 
     # ---- what is logged (on the writer thread) ---------------------------------------------------------------
@@ -244,7 +245,7 @@ class SwanlabInsightsHook(Hook):
         val = dict(splits).get('val')
         if val is not None and 'val' not in self._gallery:
             self._gallery['val'] = _gallery_keys(val, self.num_samples, self.seed)
-        for backend in _swanlab_backends(runner):
+        for backend in followers(runner):
             backend.log_report('dataset', partial(self._guarded, 'dataset card', self._card, splits))
 
     def _card(self, splits: list) -> dict:
@@ -317,11 +318,6 @@ def _gallery_index(keys: Dict[Any, int], sample: Any) -> Optional[int]:
 
 def _key_part(name: str) -> str:
     return str(name).replace('/', '_').strip() or '_'
-
-
-def _swanlab_backends(runner) -> list:
-    from ..hook import _swanlab_backends as backends
-    return list(backends(runner))
 
 
 def _image(array: np.ndarray, caption: Optional[str] = None) -> dict:
