@@ -4,7 +4,7 @@ The options of the task packages' ``tools/train.py``, plus what a real training 
 before it starts:
 
 - ``--data-root``: the dataset's folder, for every split and evaluator annotation file.
-- pretrained weights are checked first (:mod:`swanlab_backend.pretrained`): found in
+- pretrained weights are checked first (:mod:`swanlab_backend.tools.pretrained`): found in
   torch's cache or downloadable now, else the run stops with the fix; ``--no-pretrained``
   trains from scratch on purpose.
 - ``--auto-scale-lr`` (the scripts pass it) scales the recipe's lr to the batch actually
@@ -23,11 +23,11 @@ from typing import Any, Optional
 
 from mmengine.logging import print_log
 
+from ..mmengine.checkpoints import TESTED_CHECKPOINT, checkpoint_hook
+from ..mmengine.validation import validate_visualizer_config
 from . import stack_fixes  # noqa: F401  (this entry point runs on the pinned stack: see the module)
-from .checkpoints import TESTED_CHECKPOINT, checkpoint_hook
 from .config_tree import set_data_root
 from .pretrained import NO_PRETRAINED_FLAG, PretrainedUnavailable, check_pretrained, drop_pretrained
-from .validation import validate_visualizer_config
 
 
 def parse_args(argv=None):

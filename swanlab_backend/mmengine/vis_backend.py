@@ -12,20 +12,22 @@ from mmengine.logging import print_log
 from mmengine.registry import VISBACKENDS
 from mmengine.visualization.vis_backend import BaseVisBackend, force_init_env
 
-from . import media, run_lifecycle, run_links
-from .background import BackgroundWorker
+from .. import media
+from ..handover.background import BackgroundWorker
+from ..handover.console_capture import ConsoleCapture, RankConsoleFiles
+from ..handover.writer_process import RemoteRun, start_writer
+from ..images import MAX_IMAGE_SIDE, to_uint8_image
+from ..insights import SwanlabInsightsHook
+from ..writer import run_lifecycle
+from . import run_exits, run_links
 from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
-from .console_capture import ConsoleCapture, RankConsoleFiles
 from .environment import run_environment
-from .images import MAX_IMAGE_SIDE, to_uint8_image
-from .insights import SwanlabInsightsHook
 from .metrics import KeyMapper, ScalarConverter
 from .registration import keep_names
 from .runner_follower import RunnerFollower
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
 from .validation import BACKEND_NAMES, validate_init_kwargs
-from .writer_process import RemoteRun, start_writer
 
 MAX_TEST_IMAGES_PER_KEY = 50
 CONSOLE_CHOICES = ('rank0', 'all', 'off')
@@ -41,10 +43,10 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
     searchable hyper-parameters plus its full text, images in RGB with a
     caption. Only global rank 0 creates a run, when the runner's first phase
     begins (a test-only run is tied to the training it tests:
-    :mod:`swanlab_backend.run_links`), and nothing here raises into training.
+    :mod:`swanlab_backend.mmengine.run_links`), and nothing here raises into training.
 
     SwanLab itself runs in a writer process of its own, started with the
-    backend (:mod:`swanlab_backend.writer_process`): a logging call is a
+    backend (:mod:`swanlab_backend.handover.writer_process`): a logging call is a
     conversion and one write to a journal on disk, and the writer writes while
     the training goes on. ``close()``, and every other way out (an exception,
     Ctrl+C, SIGTERM), waits until it has written everything, so that the run is
@@ -54,7 +56,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
     Without an API key the run is written for the local dashboard
     (``swanlab watch <log_dir>``); with one (``SWANLAB_API_KEY`` or
     ``swanlab login``) it goes online, falling back to offline logging when
-    the cloud cannot be reached (:mod:`swanlab_backend.run_lifecycle`).
+    the cloud cannot be reached (:mod:`swanlab_backend.writer.run_lifecycle`).
 
     Examples:
         >>> # in a config (the key line is custom_imports):
@@ -95,7 +97,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         upload_checkpoints (Sequence[str]): Which checkpoints to save into the run
             with SwanLab's file saving: ``'best'`` (each new best), ``'last'`` (the
             last one when training ends). Defaults to none: the ledger
-            (``checkpoints/ledger``, :mod:`swanlab_backend.checkpoints`) lists them all.
+            (``checkpoints/ledger``, :mod:`swanlab_backend.mmengine.checkpoints`) lists them all.
         max_upload_mb (float): Larger checkpoints are not uploaded (a warning says
             so). Defaults to 1024.
         insights (dict, optional): Arguments of a :class:`~swanlab_backend.insights.SwanlabInsightsHook`
@@ -212,7 +214,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
                 runner, kwargs, run_info, self._checkpoint_meta)
         else:
             reopen_id, new_run = run_links.continue_resumed(runner, kwargs, run_info), {}
-        run_lifecycle.finish_others(self)  # the runs of runners before this one, in a sweep or a notebook
+        run_exits.finish_others(self)  # the runs of runners before this one, in a sweep or a notebook
         self._run = self._writer
         every_rank = self._console == 'all' and getattr(runner, 'log_dir', None)
         self._run.init(kwargs, reopen_id, new_run, self._upload_timeout, self._max_image_side,
@@ -222,7 +224,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         if not test_only and getattr(runner, 'work_dir', None):
             self._ledger = RunLedger(runner.work_dir, self._run, self._background.submit, self._upload,
                                      self._max_upload_mb)
-        run_lifecycle.finish_at_exit(self)
+        run_exits.finish_at_exit(self)
         self._run.config.update(run_info)
         if self._pending_config is not None:
             self.add_config(self._pending_config)
@@ -266,7 +268,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         if self._training and state == 'success':  # the caller caught what train() raised, and went on
             state, error = 'crashed', 'runner.train() raised before the training ended (the caller caught it)'
         self._closed = True
-        run_lifecycle.forget(self)
+        run_exits.forget(self)
         if self._rank_console is not None:
             self._rank_console.stop()
         close_timeout = self._close_timeout if close_timeout is None else close_timeout

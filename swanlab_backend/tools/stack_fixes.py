@@ -39,7 +39,7 @@ from typing import Callable
 from mmengine.logging import print_log
 from mmengine.utils import digit_version
 
-from .warn_once import WarnOnce
+from ..warn_once import WarnOnce
 
 # The newest mmengine known to need each fix; a later release is left alone.
 LAST_MMENGINE_WITHOUT_SAFE_RESUME = '0.10.7'

@@ -11,7 +11,7 @@ import sys
 import warnings
 from typing import Callable, List, Tuple
 
-from .environment import device_summary, package_versions
+from ..mmengine.environment import device_summary, package_versions
 
 SWANBOARD_FOR_SWANLAB = {'0.10.3': '0.1.10b2'}
 
@@ -108,8 +108,8 @@ def swanlab_state() -> str:
 
 def spool_state() -> str:
     """Where journals go, and whether any wait to be replayed (information: every case still trains)."""
-    from .spool import choose
-    from .writer_process import REPLAY, journals_left_behind
+    from ..handover.spool import choose
+    from ..handover.writer_process import REPLAY, journals_left_behind
     root, problems = choose()
     where = f'{root} (private)' if root else 'none usable: journals stay in memory'
     if problems:

@@ -46,7 +46,7 @@ def _checkpoint_hook(cfg) -> Any:
 def checkpoint_table(work_dir: str, train: List[dict]) -> Optional[str]:
     """The checkpoint ledger of ``work_dir``: the one a live run kept, else one made from its ``*.pth``
     files (iteration from their ``epoch_N``/``iter_N`` names; no validation metrics)."""
-    from .checkpoints import CheckpointLedger, sha256
+    from ..mmengine.checkpoints import CheckpointLedger, sha256
     ledger = CheckpointLedger(work_dir)
     if not ledger.entries:
         last_of_epoch = last_iteration_of_each_epoch(train)
@@ -153,8 +153,8 @@ def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) ->
     from mmengine.config import Config
     from PIL import Image
 
-    from .checkpoints import update_best
-    from .vis_backend import SwanlabVisBackend
+    from ..mmengine.checkpoints import update_best
+    from ..mmengine.vis_backend import SwanlabVisBackend
     cfg = Config.fromfile(osp.join(run_dir, 'vis_data', 'config.py'))
     train_cfg = cfg.get('train_cfg') or {}
     by_epoch = train_cfg.get('by_epoch', train_cfg.get('type') != 'IterBasedTrainLoop')
@@ -197,7 +197,7 @@ def import_run(run_dir: str, project: str, name: str, log_dir: Optional[str]) ->
 
 
 def main(argv=None) -> int:
-    from .recipe_tracking import PROJECT
+    from ..recipe_tracking import PROJECT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('work_dir', help='an MMEngine work dir (trained with LocalVisBackend, the default)')
     parser.add_argument('--project', default=PROJECT, help=f'SwanLab project (default: {PROJECT})')

@@ -4,7 +4,7 @@ A journal is left behind when the training and its writer process were killed
 together (a node that went down, ``kill -9`` of the whole process group, an
 out-of-memory kill of the job's cgroup) before the writer had written everything.
 Without arguments, every such journal in this user's spool folders is written
-(``SWANLAB_BACKEND_SPOOL``, see :mod:`swanlab_backend.spool`): online into the same
+(``SWANLAB_BACKEND_SPOOL``, see :mod:`swanlab_backend.handover.spool`): online into the same
 run, locally and offline into a continuation run (``<name>-continued``) next to the
 first, which is marked crashed. Then the journal is deleted. ``--list`` only lists them.
 """
@@ -13,8 +13,8 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
+from ..handover.writer_process import _pid_in_name, journals_left_behind
 from .run_writer import RunWriter, read_status
-from .writer_process import _pid_in_name, journals_left_behind
 
 
 def replay(folder: str) -> bool:

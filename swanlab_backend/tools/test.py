@@ -10,8 +10,8 @@ import argparse
 import sys
 from typing import Optional
 
+from ..mmengine.validation import validate_visualizer_config
 from .train import load_config  # also applies the stack fixes
-from .validation import validate_visualizer_config
 
 
 def parse_args(argv=None):
