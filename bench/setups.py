@@ -68,7 +68,7 @@ def watch_writers(swanlab_log_dir: str) -> dict:
     ``swanlab_log_dir`` (the last value is on the dashboard), and their peak memory, read from /proc."""
     import time
 
-    from swanlab_backend.writer_process import pending_writers
+    from swanlab_backend.handover.writer_process import pending_writers
     started, peak = time.perf_counter(), {}
     while True:
         pending = pending_writers(swanlab_log_dir)

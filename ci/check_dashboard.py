@@ -31,7 +31,7 @@ import sys
 from typing import Dict, List, Tuple
 
 from ci.dashboard import CloudDashboard, LocalDashboard
-from swanlab_backend.import_work_dir import read_scalars, read_test_metrics, run_dirs
+from swanlab_backend.tools.import_work_dir import read_scalars, read_test_metrics, run_dirs
 
 
 def mmengine_records(work_dir: str) -> Tuple[List[dict], List[dict], Dict[str, float]]:

@@ -21,8 +21,8 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional
 
-from swanlab_backend.run_links import RUN_ID_FILE
-from swanlab_backend.writer_process import wait_until_written
+from swanlab_backend.handover.writer_process import wait_until_written
+from swanlab_backend.mmengine.run_links import RUN_ID_FILE
 
 STATUS = {1: 'finished', 0: 'running', -1: 'crashed'}
 WRITER_TIMEOUT_S = 600

@@ -22,7 +22,7 @@ What changes, and why:
 - no pretrained download: ``init_cfg=dict(type='Pretrained')`` and
   ``pretrained=...`` are dropped, and the log says so (CI has no network; the
   weights are 100+ MB). Real trainings never drop them silently
-  (``swanlab_backend.pretrained``).
+  (``swanlab_backend.tools.pretrained``).
 - mmpretrain's ``CIFAR10`` checks the md5 of the real files, which a generated
   stand-in cannot pass: it is swapped for ``TinyCIFAR10`` (same loader, no md5).
 - a fixed seed (``randomness=dict(seed=1)``), so that a smoke run is the same
@@ -38,9 +38,9 @@ What changes, and why:
 import os
 from typing import Any, Optional
 
-from swanlab_backend.config_tree import LOADERS, innermost_dataset, iter_dicts, set_data_root
-from swanlab_backend.pretrained import drop_pretrained
-from swanlab_backend.validation import BACKEND_NAMES
+from swanlab_backend.mmengine.validation import BACKEND_NAMES
+from swanlab_backend.tools.config_tree import LOADERS, innermost_dataset, iter_dicts, set_data_root
+from swanlab_backend.tools.pretrained import drop_pretrained
 
 SCALED_KEYS = ('scale', 'img_scale', 'crop_size', 'size')
 DATASET_SWAPS = {'CIFAR10': 'TinyCIFAR10'}

@@ -1,4 +1,4 @@
-"""Images: whatever ``add_image`` receives, as an RGB(A) or grayscale uint8 array.
+"""Both sides: images, whatever ``add_image`` receives, as an RGB(A) or grayscale uint8 array.
 
 MMEngine's task visualizers hand over RGB uint8 HWC arrays, but user hooks pass
 tensors in CHW order, floats in [0, 1], grayscale or RGBA images, and very large

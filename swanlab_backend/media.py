@@ -1,4 +1,4 @@
-"""Media as plain data: what the training side logs, and the SwanLab objects the writer makes of it.
+"""Both sides: media as plain data: what the training side logs, and the SwanLab objects the writer makes of it.
 
 The training process describes an image, a text or a chart as a dict (``{'__media__':
 'image', 'pixels': array, 'caption': ...}``), which the journal carries as plain data;

@@ -35,7 +35,7 @@ def _run_records(log_dir):
     from swanlab.proto.swanlab.record.v1.record_pb2 import Record
     from swanlab.sdk.internal.core_python.store import DataStoreReader
 
-    from swanlab_backend.writer_process import wait_until_written
+    from swanlab_backend.handover.writer_process import wait_until_written
     assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
     for path in sorted(Path(log_dir).glob('run-*/run-*.swanlab')):
         if path.stat().st_size == 0:  # SwanLab buffers its record: a writer SIGKILLed early leaves it empty
@@ -87,7 +87,7 @@ def writer_of(training: 'psutil.Process') -> 'psutil.Process':
                 command = ' '.join(child.cmdline())
             except psutil.Error:  # a short-lived child (git, a probe) that ended or is ending
                 continue
-            if 'swanlab_backend.run_writer' in command:
+            if 'swanlab_backend.writer.run_writer' in command:
                 return child
         time.sleep(0.05)
     raise AssertionError('the training started no writer process')
@@ -99,7 +99,7 @@ def logged_steps(log_dir, name: str, key: str) -> set:
     import json
     import sqlite3
 
-    from swanlab_backend.writer_process import wait_until_written
+    from swanlab_backend.handover.writer_process import wait_until_written
     assert wait_until_written(str(log_dir), 600), f'SwanLab writers still at work in {log_dir} after 600 s'
     with sqlite3.connect(Path(log_dir) / 'runs.swanlab') as db:
         row = db.execute('SELECT experiment.run_id, tag.folder FROM experiment JOIN tag ON '

@@ -24,7 +24,8 @@ from PIL import Image
 
 from ci.check_dashboard import mmengine_records
 from ci.dashboard import free_port
-from swanlab_backend import SwanlabVisBackend, writer_process
+from swanlab_backend import SwanlabVisBackend
+from swanlab_backend.handover import writer_process
 
 from cloud_stub import CloudStub
 from helpers import ROOT, TOY_TRAIN, clean_env, recorded_runs

@@ -1,5 +1,5 @@
-"""SwanLab's local store with its stop check once per batch (swanlab_backend.local_store) keeps what SwanLab keeps:
-every value of a run, and none after the experiment is stopped from the dashboard."""
+"""SwanLab's local store with its stop check once per batch (swanlab_backend.writer.local_store) keeps what SwanLab
+keeps: every value of a run, and none after the experiment is stopped from the dashboard."""
 import json
 import subprocess
 import sys
@@ -13,7 +13,7 @@ RUN = '''
 import sqlite3, sys, time
 import swanlab
 if sys.argv[2] == 'once per batch':
-    from swanlab_backend.local_store import check_stops_once_per_batch
+    from swanlab_backend.writer.local_store import check_stops_once_per_batch
     check_stops_once_per_batch()
 swanlab.init(project='store', mode='local', logdir=sys.argv[1])
 for step in range(40):

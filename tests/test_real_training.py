@@ -78,7 +78,7 @@ def test_options_for_a_real_training_are_refused_by_the_demo(tmp_path, args, env
 def test_auto_scale_lr_needs_a_base_batch_size(tmp_path):
     from mmengine.config import Config
 
-    from swanlab_backend.train import set_lr_scaling
+    from swanlab_backend.tools.train import set_lr_scaling
     cfg = Config.fromfile(str(ROOT / 'recipes/mmseg/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py'))
     set_lr_scaling(cfg, True, 4)  # the recipe adds the base batch that mmseg's config leaves out
     assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=8)

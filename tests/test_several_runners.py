@@ -14,7 +14,8 @@ import toy_train
 
 def writers():
     return [child for child in psutil.Process().children() if child.is_running()
-            and child.status() != psutil.STATUS_ZOMBIE and 'swanlab_backend.run_writer' in ' '.join(child.cmdline())]
+            and child.status() != psutil.STATUS_ZOMBIE
+            and 'swanlab_backend.writer.run_writer' in ' '.join(child.cmdline())]
 
 
 for name, extra in (('sweep-first', ['--no-test']), ('sweep-second', ['--crash-at', '3']), ('sweep-third', [])):

@@ -13,7 +13,7 @@ import psutil
 import pytest
 from mmengine.logging import MMLogger
 
-from swanlab_backend import writer_process
+from swanlab_backend.handover import writer_process
 
 from helpers import TOY_TRAIN, clean_env, recorded_runs, writer_of
 

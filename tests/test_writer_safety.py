@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psutil
 
-from swanlab_backend.journal import MAGIC, JournalWriter
-from swanlab_backend.run_writer import read_status
+from swanlab_backend.handover.journal import MAGIC, JournalWriter
+from swanlab_backend.writer.run_writer import read_status
 
 from helpers import TOY_TRAIN, RunsCode, clean_env, logged_steps, recorded_runs, writer_of
 

@@ -28,7 +28,7 @@ from mmengine.registry import HOOKS
 
 from .. import media
 from ..images import to_uint8_image
-from ..runner_follower import followers
+from ..mmengine.runner_follower import followers
 from ..warn_once import WarnOnce
 from . import charts, coco_capture, per_class, tasks
 from .dataset_card import card_text, summarize

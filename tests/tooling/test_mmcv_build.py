@@ -3,7 +3,7 @@ import importlib.util
 
 import pytest
 
-from swanlab_backend import doctor
+from swanlab_backend.tools import doctor
 
 from helpers import ROOT
 

@@ -2,7 +2,7 @@
 import threading
 import time
 
-from swanlab_backend.background import BackgroundWorker
+from swanlab_backend.handover.background import BackgroundWorker
 
 
 def test_calls_run_in_order():

@@ -2,7 +2,7 @@
 import numpy as np
 from mmengine.config import Config
 
-from swanlab_backend.config_logging import REDACTED, config_text, flatten_config
+from swanlab_backend.mmengine.config_logging import REDACTED, config_text, flatten_config
 
 
 def test_nested_values_are_flattened_with_dotted_keys():

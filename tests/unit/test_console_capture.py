@@ -1,7 +1,7 @@
 """The training side of the console log: what is printed reaches the terminal untouched and the run once."""
 import sys
 
-from swanlab_backend.console_capture import ConsoleCapture, RankConsoleFiles, join_by_stream
+from swanlab_backend.handover.console_capture import ConsoleCapture, RankConsoleFiles, join_by_stream
 
 
 def _capture(prefix=''):

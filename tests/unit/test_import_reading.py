@@ -1,7 +1,7 @@
 """Reading a work dir that MMEngine may still be writing: only complete records count."""
 import json
 
-from swanlab_backend.import_work_dir import (
+from swanlab_backend.tools.import_work_dir import (
     _has_traceback,
     read_records,
     read_scalars,

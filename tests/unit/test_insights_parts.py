@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from swanlab_backend.checkpoints import plain_numbers
 from swanlab_backend.insights import SwanlabInsightsHook, charts, coco_capture, per_class
 from swanlab_backend.insights.hook import _gallery_keys
-from swanlab_backend.metrics import ScalarConverter
+from swanlab_backend.mmengine.checkpoints import plain_numbers
+from swanlab_backend.mmengine.metrics import ScalarConverter
 
 
 def test_segmentation_results_equal_mmsegs_iou_metric():

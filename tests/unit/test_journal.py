@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from swanlab_backend import media
-from swanlab_backend.journal import MAGIC, JournalReader, JournalWriter, MemoryJournal, decode, encode
+from swanlab_backend.handover.journal import MAGIC, JournalReader, JournalWriter, MemoryJournal, decode, encode
 
 from helpers import RunsCode
 
@@ -127,7 +127,7 @@ def test_memory_journal_waits_for_room_instead_of_dropping():
 
 def test_a_forked_child_of_the_training_cannot_write_into_its_journal(tmp_path):
     """DataLoader workers are forked with the backend in them, and with its SIGTERM handler."""
-    from swanlab_backend import writer_process
+    from swanlab_backend.handover import writer_process
     remote = writer_process.RemoteRun(JournalWriter(str(tmp_path)))
     remote.log_numbers({'a': 1.0}, 1)
     child = os.fork()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from swanlab_backend.metrics import MAX_KEY_LENGTH, KeyMapper, ScalarConverter, sanitize_key
+from swanlab_backend.mmengine.metrics import MAX_KEY_LENGTH, KeyMapper, ScalarConverter, sanitize_key
 
 
 @pytest.mark.parametrize('key, expected', [

@@ -1,7 +1,7 @@
 """Which mode a run starts in: online with a key (env or `swanlab login`), else the local dashboard."""
 import pytest
 
-from swanlab_backend.run_lifecycle import choose_mode
+from swanlab_backend.writer.run_lifecycle import choose_mode
 
 
 @pytest.fixture

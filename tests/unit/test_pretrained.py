@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from ci.dashboard import free_port
-from swanlab_backend import pretrained
+from swanlab_backend.tools import pretrained
 
 
 class RecordingProxy:

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from swanlab_backend import spool
+from swanlab_backend.handover import spool
 
 
 @pytest.fixture

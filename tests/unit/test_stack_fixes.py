@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-from swanlab_backend import stack_fixes
+from swanlab_backend.tools import stack_fixes
 
 
 class Runner:

@@ -7,7 +7,12 @@ import pytest
 import swanlab
 from mmengine.config import Config
 
-from swanlab_backend.validation import SWANLAB_INIT_KEYS, typo_hint, validate_init_kwargs, validate_visualizer_config
+from swanlab_backend.mmengine.validation import (
+    SWANLAB_INIT_KEYS,
+    typo_hint,
+    validate_init_kwargs,
+    validate_visualizer_config,
+)
 
 
 @pytest.mark.parametrize('init_kwargs, message', [

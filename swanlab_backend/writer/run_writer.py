@@ -1,6 +1,6 @@
 """The one place that talks to SwanLab: it owns the run and writes what the journal brings.
 
-It runs in a writer process of its own (:mod:`swanlab_backend.writer_process` starts
+It runs in a writer process of its own (:mod:`swanlab_backend.handover.writer_process` starts
 ``python -c BOOTSTRAP FOLDER PARENT_PID [--continue]``), so that ``swanlab.init``,
 SwanLab's writer threads, PNG encoding and the final upload never take the training's
 time or GIL; if that process cannot start, the same loop runs on a thread of the training.
@@ -13,7 +13,7 @@ the training process disappears without a ``finish`` (SIGKILL, out of memory), t
 writer writes everything that reached the journal and finishes the run as crashed.
 
 Next to the journal: ``status.json`` tells the training side (and
-:func:`~swanlab_backend.writer_process.wait_until_written`) how far it got, with the
+:func:`~swanlab_backend.handover.writer_process.wait_until_written`) how far it got, with the
 ``cursor`` before which SwanLab has surely written everything; ``run.json`` keeps how
 the run was started (init arguments, config, metric definitions). With both, a
 writer started with ``--continue`` takes over from one that died: the same run online,
@@ -37,14 +37,14 @@ from typing import Any, NoReturn, Optional
 
 from mmengine.logging import print_log
 
-from . import run_lifecycle, run_links
-from .images import MAX_IMAGE_SIDE
-from .journal import BadRecord, JournalReader, read_frame
+from ..handover.journal import BadRecord, JournalReader, read_frame
+from ..handover.writer_output import prepare_writer_output
+from ..images import MAX_IMAGE_SIDE
+from ..media import images_in, to_swanlab
+from ..warn_once import WarnOnce
+from . import run_lifecycle
 from .local_store import check_stops_once_per_batch
-from .media import images_in, to_swanlab
 from .training_view import ConsoleRelay, describe_training
-from .warn_once import WarnOnce
-from .writer_output import prepare_writer_output
 
 STATUS_FILE, SETUP_FILE, LOCK_FILE = 'status.json', 'run.json', 'lock'
 POLL_S = 0.02
@@ -291,7 +291,7 @@ class RunWriter:
             if continued_from:
                 self.status['continues'] = {k: continued_from.get(k) for k in ('id', 'dir', 'mode', 'pid')}
             if spec.get('run_id_file'):
-                run_links.remember_run_id(spec['run_id_file'], self._run.id)
+                remember_run_id(spec['run_id_file'], self._run.id)
         self._save_status()
 
     def _take_over(self) -> tuple:
@@ -446,3 +446,15 @@ def exit_without_teardown(code: int) -> NoReturn:
         except (OSError, ValueError):
             pass
     os._exit(code)
+
+
+def remember_run_id(path: str, run_id: str) -> None:
+    """Keeps ``run_id`` in ``path`` (:func:`swanlab_backend.mmengine.run_links.run_id_file`), for a resumed
+    training or a test to find."""
+    try:
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            f.write(run_id)
+    except OSError as e:
+        print_log(f'SwanLab: could not keep the run id in {path} ({e}); a resumed training will start a new '
+                  'experiment', logger='current', level=logging.WARNING)

@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from .warn_once import WarnOnce
+from ..warn_once import WarnOnce
 
 MAX_KEY_LENGTH = 200
 # COCO's evaluation gives -1 for "no ground truth in this size range / class": not a measurement.

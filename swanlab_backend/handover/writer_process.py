@@ -1,11 +1,11 @@
 """The training side of the writer process: start it early, hand it data, wait for it at the end.
 
-:func:`start_writer` creates a journal (:mod:`swanlab_backend.journal`) in a private
-spool folder (:mod:`swanlab_backend.spool`) and starts ``python -c BOOTSTRAP`` on it, in
+:func:`start_writer` creates a journal (:mod:`swanlab_backend.handover.journal`) in a private
+spool folder (:mod:`swanlab_backend.handover.spool`) and starts ``python -c BOOTSTRAP`` on it, in
 a session of its own (Ctrl+C in the terminal reaches only the training). The
 :class:`RemoteRun` it returns is what the backend logs to: each call is a conversion and
 one write into the journal. The writer process
-(:class:`~swanlab_backend.run_writer.RunWriter`) owns the SwanLab run: ``swanlab.init``
+(:class:`~swanlab_backend.writer.run_writer.RunWriter`) owns the SwanLab run: ``swanlab.init``
 runs there while the runner builds the model.
 
 - **The end**: :meth:`RemoteRun.wait` waits until the writer has written everything
@@ -35,12 +35,14 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from . import media, run_lifecycle, spool
+from .. import media
+from ..mmengine.environment import training_process
+from ..warn_once import WarnOnce
+from ..writer import run_lifecycle
+from ..writer.run_writer import STATUS_FILE, RunWriter, read_status, starting_status, write_json, writer_lock
+from . import spool
 from .console_capture import ConsoleCapture
-from .environment import training_process
 from .journal import JournalWriter, MemoryJournal, encode, wait_for
-from .run_writer import STATUS_FILE, RunWriter, read_status, starting_status, write_json, writer_lock
-from .warn_once import WarnOnce
 from .writer_output import WriterOutput
 
 CHECK_EVERY_S = 1.0
@@ -58,8 +60,9 @@ REPLAY = 'python -m swanlab_backend.replay'
 BOOTSTRAP = ('import signal, sys, types; [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]; '
              'signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM)); '
              'package = types.ModuleType("swanlab_backend"); package.__path__ = [sys.argv[1]]; '
-             'sys.modules["swanlab_backend"] = package; from swanlab_backend.run_writer import main; '
+             'sys.modules["swanlab_backend"] = package; from swanlab_backend.writer.run_writer import main; '
              'main(sys.argv[2:])')
+PACKAGE_FOLDER = osp.dirname(osp.dirname(osp.abspath(__file__)))  # swanlab_backend/, for the bootstrap
 _told = WarnOnce()  # what this process has warned about already (the spool, journals left behind)
 
 
@@ -105,8 +108,8 @@ def _spawn(folder: str, continuing: bool = False) -> Tuple[subprocess.Popen, Wri
     # writer ignores it (this thread gets its own as soon as the process exists).
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        return subprocess.Popen([sys.executable, '-u', '-c', BOOTSTRAP, osp.dirname(osp.abspath(__file__)), folder,
-                                 str(os.getpid()), *(['--continue'] if continuing else [])],
+        return subprocess.Popen([sys.executable, '-u', '-c', BOOTSTRAP, PACKAGE_FOLDER, folder, str(os.getpid()),
+                                 *(['--continue'] if continuing else [])],
                                 stdin=subprocess.PIPE, stdout=output.file, stderr=output.file,
                                 start_new_session=True), output
     except OSError:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 
-from . import media
+from .. import media
 from .metrics import not_a_measurement
 
 LEDGER_FILE = 'swanlab_checkpoints.json'

@@ -55,7 +55,7 @@ def run_environment(path: str = '.') -> Dict[str, str]:
 
 def training_process() -> Dict[str, object]:
     """What SwanLab's runtime probe finds in the process that calls ``swanlab.init``, for this process:
-    the writer process makes SwanLab record these (:mod:`swanlab_backend.training_view`)."""
+    the writer process makes SwanLab record these (:mod:`swanlab_backend.writer.training_view`)."""
     try:
         with open('/proc/self/cmdline', 'rb') as f:  # SwanLab's own source of the command on Linux
             command = ' '.join(a for a in f.read().decode('utf-8', 'replace').split('\x00') if a)

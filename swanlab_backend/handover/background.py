@@ -3,7 +3,7 @@
 Drawing a report of the insights hook (a gallery of 8 images, charts) takes about a
 second, and hashing a checkpoint for the ledger a second per 500 MB: both read the
 training's objects, so they run here, in order, and hand what they make to the
-writer process (:mod:`swanlab_backend.writer_process`).
+writer process (:mod:`swanlab_backend.handover.writer_process`).
 """
 import logging
 import queue
@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 
 from mmengine.logging import print_log
 
-from .warn_once import WarnOnce
+from ..warn_once import WarnOnce
 
 _STOP = object()
 

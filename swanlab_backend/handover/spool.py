@@ -6,7 +6,7 @@ nobody else: on a shared server anyone can create ``/tmp/swanlab_backend-<uid>``
 and would then read every metric and image. An unsafe one is never used; the next
 private place is (``$XDG_RUNTIME_DIR/swanlab_backend``, ``~/.cache/swanlab_backend/spool``),
 with one warning. A spool that cannot be created at all (read-only, not a folder, no
-space) leaves the journal in memory (:mod:`swanlab_backend.writer_process`).
+space) leaves the journal in memory (:mod:`swanlab_backend.handover.writer_process`).
 """
 import os
 import os.path as osp

@@ -2,7 +2,7 @@
 
 MMEngine gives a backend neither the runner nor the phase it is in: validation
 metrics arrive with ``step=epoch`` and test metrics never arrive. A
-:class:`~swanlab_backend.hook.SwanlabHook` tells it both. In order of preference:
+:class:`~swanlab_backend.mmengine.hook.SwanlabHook` tells it both. In order of preference:
 
 1. ``custom_hooks=[dict(type='SwanlabHook')]`` in the config: MMEngine registers
    it, and it links the runner in ``before_run``.
@@ -13,8 +13,8 @@ metrics arrive with ``step=epoch`` and test metrics never arrive. A
 import sys
 from typing import Any, List, Optional, Tuple
 
+from ..insights import SwanlabInsightsHook
 from .hook import SwanlabHook
-from .insights import SwanlabInsightsHook
 
 
 def find_runner(max_depth: int = 30) -> Optional[Any]:

@@ -9,11 +9,13 @@ from mmengine.logging import print_log
 from mmengine.registry import VISBACKENDS
 from mmengine.visualization.vis_backend import BaseVisBackend, force_init_env
 
-from . import media, run_lifecycle
+from .. import media
+from ..handover.writer_process import RemoteRun
+from ..images import MAX_IMAGE_SIDE, to_uint8_image
+from ..insights import SwanlabInsightsHook
+from ..writer import run_lifecycle
 from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
-from .images import MAX_IMAGE_SIDE, to_uint8_image
-from .insights import SwanlabInsightsHook
 from .metrics import ScalarConverter
 from .placement import Placement
 from .registration import keep_names
@@ -21,7 +23,6 @@ from .run_session import RunSession, SessionState
 from .runner_follower import RunnerFollower
 from .runner_link import ensure_swanlab_hook, find_runner
 from .validation import BACKEND_NAMES, validate_init_kwargs
-from .writer_process import RemoteRun
 
 
 @VISBACKENDS.register_module(name=list(BACKEND_NAMES), force=True)
@@ -30,18 +31,18 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
 
     Train scalars go to ``train/*`` at step = iteration, validation metrics to ``val/*`` at the iteration
     where validation ran (with ``val/epoch`` in epoch-based loops), test metrics to ``test/*``
-    (:mod:`swanlab_backend.placement`); the config as searchable hyper-parameters plus its full text; images
+    (:mod:`swanlab_backend.mmengine.placement`); the config as searchable hyper-parameters plus its full text; images
     in RGB with a caption. Only global rank 0 has a run, started when the runner's first phase begins (a
-    test-only run is tied to the training it tests: :mod:`swanlab_backend.run_links`) and finished when
-    the runner is done with it (:mod:`swanlab_backend.run_session`). Nothing here raises into training.
+    test-only run is tied to the training it tests: :mod:`swanlab_backend.mmengine.run_links`) and finished when
+    the runner is done with it (:mod:`swanlab_backend.mmengine.run_session`). Nothing here raises into training.
 
-    SwanLab runs in a writer process of its own (:mod:`swanlab_backend.writer_process`): a logging call is
+    SwanLab runs in a writer process of its own (:mod:`swanlab_backend.handover.writer_process`): a logging call is
     a conversion and one write to a journal on disk. ``close()``, and every other way out (an exception,
     Ctrl+C, SIGTERM), waits until the writer has written everything, so that the run is complete when the
     training exits, also in a container or a Slurm step; a killed training's run is finished as crashed.
     Without an API key the run is written for the local dashboard (``swanlab watch <log_dir>``); with one
     (``SWANLAB_API_KEY`` or ``swanlab login``) it goes online, falling back to offline logging when the
-    cloud cannot be reached (:mod:`swanlab_backend.run_lifecycle`).
+    cloud cannot be reached (:mod:`swanlab_backend.writer.run_lifecycle`).
 
     Examples:
         >>> # in a config (the key line is custom_imports):
@@ -77,7 +78,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
             process left when the main one ends.
         upload_checkpoints (Sequence[str]): Which checkpoints to save into the run with SwanLab's file saving:
             ``'best'`` (each new best), ``'last'`` (the last one when training ends). Defaults to none: the
-            ledger (``checkpoints/ledger``, :mod:`swanlab_backend.checkpoints`) lists them all.
+            ledger (``checkpoints/ledger``, :mod:`swanlab_backend.mmengine.checkpoints`) lists them all.
         max_upload_mb (float): Larger checkpoints are not uploaded (a warning says so). Defaults to 1024.
         insights (dict, optional): Arguments of a :class:`~swanlab_backend.insights.SwanlabInsightsHook` to
             add (prediction gallery, per-class results, confusion matrix, PR curves, dataset card); ``dict()``

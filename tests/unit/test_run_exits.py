@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from swanlab_backend import run_lifecycle
+from swanlab_backend.mmengine import run_exits
 
 
 class Owner:
@@ -21,8 +21,8 @@ def handlers(monkeypatch):
     """Keeps this process's handlers and the module's state as they were."""
     monkeypatch.setattr(sys, 'excepthook', sys.excepthook)
     for name in ('_next', '_first', '_inside'):
-        monkeypatch.setattr(run_lifecycle, name, {})
-    monkeypatch.setattr(run_lifecycle, '_open', type(run_lifecycle._open)())
+        monkeypatch.setattr(run_exits, name, {})
+    monkeypatch.setattr(run_exits, '_open', type(run_exits._open)())
     sigint, sigterm = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     yield
     signal.signal(signal.SIGINT, sigint)
@@ -45,13 +45,13 @@ def test_an_exception_finishes_the_run_first_then_reaches_every_earlier_hook_onc
     sys.excepthook = lambda *exc: calls.append('python')
     _swanlab_like_init(calls, 'swanlab-run-1')
     first = Owner()
-    run_lifecycle.finish_at_exit(first)
+    run_exits.finish_at_exit(first)
     first.finished.append(('success', None))  # a first runner that ended; its run is finished
-    run_lifecycle.forget(first)
+    run_exits.forget(first)
     _swanlab_like_init(calls, 'swanlab-run-2')
     second = Owner()
-    run_lifecycle.finish_at_exit(second)
-    assert sys.excepthook is run_lifecycle._on_exception  # ours stays in front, one layer
+    run_exits.finish_at_exit(second)
+    assert sys.excepthook is run_exits._on_exception  # ours stays in front, one layer
     try:
         raise RuntimeError('boom')
     except RuntimeError:
@@ -63,7 +63,7 @@ def test_an_exception_finishes_the_run_first_then_reaches_every_earlier_hook_onc
 def test_ctrl_c_aborts_within_a_bounded_time_and_raises_keyboardinterrupt(handlers):
     owner = Owner()
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    run_lifecycle.finish_at_exit(owner)
+    run_exits.finish_at_exit(owner)
     with pytest.raises(KeyboardInterrupt):
         signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
     assert owner.finished == [('aborted', 5.0)]
@@ -71,8 +71,8 @@ def test_ctrl_c_aborts_within_a_bounded_time_and_raises_keyboardinterrupt(handle
 
 def test_an_owner_is_not_kept_alive_by_the_handlers(handlers):
     owner = Owner()
-    run_lifecycle.finish_at_exit(owner)
-    assert len(run_lifecycle._open) == 1
+    run_exits.finish_at_exit(owner)
+    assert len(run_exits._open) == 1
     del owner
     gc.collect()
-    assert len(run_lifecycle._open) == 0
+    assert len(run_exits._open) == 0

@@ -6,7 +6,7 @@ work dir) before any visualization backend exists, so the backend itself can nei
 imported while ``Config.fromfile`` is still loading the config (through ``custom_imports``, or
 the recipes' own import): the one moment before anything is written.
 :func:`check_config_being_loaded` then checks it: through ``custom_imports``, the whole parsed
-config (:func:`~swanlab_backend.validation.validate_visualizer_config`: backend names,
+config (:func:`~swanlab_backend.mmengine.validation.validate_visualizer_config`: backend names,
 ``init_kwargs``, secrets); from a recipe's import, while the file is still being parsed, its
 text and its local ``_base_`` files for an ``api_key``. It runs once, at the first import in a
 process; later configs are checked by ``swanlab_backend.train`` and by the backend when it is

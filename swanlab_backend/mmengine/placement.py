@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.logging import print_log
 
-from . import media
+from .. import media
 from .metrics import KeyMapper
 from .runner_link import training_progress
 

@@ -18,12 +18,12 @@ from typing import Any, Callable, List, Optional, Tuple
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 
-from . import run_lifecycle, run_links
-from .background import BackgroundWorker
+from ..handover.background import BackgroundWorker
+from ..handover.console_capture import ConsoleCapture, RankConsoleFiles
+from ..handover.writer_process import RemoteRun, start_writer
+from . import run_exits, run_links
 from .checkpoints import RunLedger
-from .console_capture import ConsoleCapture, RankConsoleFiles
 from .environment import run_environment
-from .writer_process import RemoteRun, start_writer
 
 
 class SessionState(enum.Enum):
@@ -99,7 +99,7 @@ class RunSession:
                                                                                 checkpoint_meta)
         else:
             reopen_id, new_run = run_links.continue_resumed(runner, kwargs, run_info), {}
-        run_lifecycle.finish_others(self)  # the runs of runners before this one, in a sweep or a notebook
+        run_exits.finish_others(self)  # the runs of runners before this one, in a sweep or a notebook
         self.run = self._writer
         every_rank = options['console'] == 'all' and getattr(runner, 'log_dir', None)
         self.run.init(kwargs, reopen_id, new_run, options['upload_timeout'], options['max_image_side'],
@@ -109,7 +109,7 @@ class RunSession:
         if not test_only and getattr(runner, 'work_dir', None):
             self.ledger = RunLedger(runner.work_dir, self.run, self.background.submit,
                                     set(options['upload_checkpoints']), options['max_upload_mb'])
-        run_lifecycle.finish_at_exit(self)
+        run_exits.finish_at_exit(self)
         self.run.config.update(run_info)
         return True
 
@@ -174,7 +174,7 @@ class RunSession:
         if self.state is SessionState.TRAINING and state == 'success':  # the caller caught what train() raised
             state, error = 'crashed', 'runner.train() raised before the training ended (the caller caught it)'
         self.state = SessionState.FINISHED
-        run_lifecycle.forget(self)
+        run_exits.forget(self)
         if self._rank_console is not None:
             self._rank_console.stop()
         close_timeout = self._options['close_timeout'] if close_timeout is None else close_timeout
@@ -196,7 +196,7 @@ class RunSession:
         self.run.announce_finished()
 
     def record_console(self, stream: str, text: str) -> None:
-        """Puts ``text`` into the run's console log without printing it (run_lifecycle: a crash's traceback,
+        """Puts ``text`` into the run's console log without printing it (run_exits: a crash's traceback,
         which Python prints only after the run has been finished)."""
         if self.live:
             self.run.record_console(stream, text)

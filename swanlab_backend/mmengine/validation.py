@@ -1,7 +1,7 @@
 """Checking a config's SwanLab backends before training starts: names, ``init_kwargs``, secrets.
 
 Used when the backend is built, by ``swanlab_backend.train``/``.test`` before a Runner
-exists, and by :mod:`swanlab_backend.config_check` while a config is being loaded.
+exists, and by :mod:`swanlab_backend.mmengine.config_check` while a config is being loaded.
 """
 import difflib
 from typing import Any, Dict, Optional

@@ -5,12 +5,8 @@ online (local and offline modes cannot reopen one, so a resumed training is a ne
 experiment tagged ``resumed`` that names the previous one), and a later test of a
 checkpoint from that work dir logs into it online, or into ``<name>-test`` otherwise.
 """
-import logging
-import os
 import os.path as osp
 from typing import Any, Optional, Tuple
-
-from mmengine.logging import print_log
 
 RUN_ID_FILE = 'swanlab_run_id'
 
@@ -27,17 +23,6 @@ def read_run_id(runner: Any) -> Optional[str]:
         with open(path) as f:
             return f.read().strip() or None
     return None
-
-
-def remember_run_id(path: str, run_id: str) -> None:
-    """Keeps ``run_id`` in ``path`` (:func:`run_id_file`), for a resumed training or a test to find."""
-    try:
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(path, 'w') as f:
-            f.write(run_id)
-    except OSError as e:
-        print_log(f'SwanLab: could not keep the run id in {path} ({e}); a resumed training will start a new '
-                  'experiment', logger='current', level=logging.WARNING)
 
 
 def continue_resumed(runner: Any, kwargs: dict, run_info: dict) -> Optional[str]:

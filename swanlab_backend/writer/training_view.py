@@ -5,7 +5,7 @@ system monitor, the memory and threads of the process that called ``swanlab.init
 Here that is the writer, so before ``swanlab.init`` the writer points SwanLab's probes
 at the training (:func:`describe_training`) and keeps SwanLab from recording its own
 streams; after it, :class:`ConsoleRelay` feeds the training's console text, sent by
-:mod:`swanlab_backend.console_capture`, into SwanLab's own terminal recorder.
+:mod:`swanlab_backend.handover.console_capture`, into SwanLab's own terminal recorder.
 
 This reaches into SwanLab's internals (pinned in ``requirements/``): a SwanLab without
 them leaves the writer's own view, with one warning, and never stops the run.
@@ -18,9 +18,9 @@ from mmengine.logging import print_log
 
 def describe_training(process: Optional[dict]) -> None:
     """Makes SwanLab's environment probe and system monitor describe ``process``
-    (:func:`~swanlab_backend.environment.training_process`), and its terminal recorder leave
+    (:func:`~swanlab_backend.mmengine.environment.training_process`), and its terminal recorder leave
     this process's streams alone. ``process`` None: this is a writer thread of the training,
-    whose exit and exception hooks (:mod:`swanlab_backend.run_lifecycle`) finish the run after
+    whose exit and exception hooks (:mod:`swanlab_backend.writer.run_lifecycle`) finish the run after
     the journal's last records; SwanLab's, which ``swanlab.init`` puts in front of them, would
     finish it before, and only pass on here."""
     try:

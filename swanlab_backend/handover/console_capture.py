@@ -3,7 +3,7 @@
 SwanLab records the console of the process that calls ``swanlab.init``; ours runs in the
 writer process, so the training's own text is copied here and sent through the journal
 (``['console', stream, text]``), where the writer hands it to SwanLab's own terminal
-recorder (:mod:`swanlab_backend.training_view`): line assembly, ``\\r`` progress bars,
+recorder (:mod:`swanlab_backend.writer.training_view`): line assembly, ``\\r`` progress bars,
 the line-length cap and ``Settings.terminal`` stay SwanLab's.
 
 As SwanLab does in-process, ``write`` of ``sys.stdout`` and ``sys.stderr`` is wrapped:
