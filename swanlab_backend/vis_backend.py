@@ -24,6 +24,7 @@ from .metrics import KeyMapper, ScalarConverter
 from .registration import keep_names
 from .runner_follower import RunnerFollower
 from .runner_link import ensure_swanlab_hook, find_runner, training_progress
+from .swanlab_options import plain_options
 from .validation import BACKEND_NAMES, validate_init_kwargs
 from .writer_process import RemoteRun, start_writer
 
@@ -129,7 +130,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         self._upload, self._max_upload_mb = set(upload_checkpoints), max_upload_mb
         self._runner_ref, self._next_runner_search = None, 0.0
         self.link_runner(find_runner())
-        self._init_kwargs = dict(init_kwargs or {})
+        self._init_kwargs = plain_options(dict(init_kwargs or {}))  # what crosses to the writer: plain data
         validate_init_kwargs(self._init_kwargs, getattr(getattr(self.runner, 'cfg', None), 'filename', None))
         self._log_config_text, self._max_image_side = log_config_text, max_image_side
         self._close_timeout, self._upload_timeout, self._wait_on_close = close_timeout, upload_timeout, wait_on_close
