@@ -77,6 +77,9 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         init_kwargs (dict, optional): Arguments of ``swanlab.init`` (``project``,
             ``experiment_name``/``name``, ``description``, ``tags``, ``group``,
             ``job_type``, ``mode``, ``log_dir``, ``workspace``, ``id``, ``resume``...).
+            ``callbacks`` and ``settings``: dicts from a config (``dict(type='LarkCallback',
+            webhook_url=...)``, ``dict(probe=dict(git=False))``) or objects from a script,
+            built in the writer process (:mod:`swanlab_backend.swanlab_options`).
             Unknown keys or wrong types raise when the backend is built.
             ``log_dir`` defaults to ``$SWANLAB_LOG_DIR`` or ``<work_dir>/swanlog``,
             the experiment name to the config file's name.
