@@ -10,7 +10,9 @@ with the installed SwanLab); the writer process builds the objects (:func:`build
 """
 import base64
 import difflib
+import os
 import pickle
+import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 PICKLED = '__pickled__'  # the key of a callback object handed over pickled: {PICKLED: base64 text}
@@ -73,7 +75,10 @@ def plain_options(init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
         kwargs['callbacks'] = [_pickled(callbacks, 0)]
     settings = kwargs.get('settings')
     if settings is not None and not isinstance(settings, dict) and hasattr(settings, 'model_dump'):
-        kwargs['settings'] = settings.model_dump(exclude_unset=True, mode='json')  # a swanlab.Settings
+        # A swanlab.Settings counts what it read from the environment (SWANLAB_API_KEY, SWANLAB_MODE) as set: the
+        # fields this backend or init_kwargs decide are left out (the writer reads the same environment).
+        fields = settings.model_dump(exclude_unset=True, mode='json')
+        kwargs['settings'] = {k: v for k, v in fields.items() if k not in _SETTINGS_FIXES}
     return kwargs
 
 
@@ -88,7 +93,18 @@ def _pickled(callback: Any, index: int) -> dict:
     except Exception as e:
         raise ValueError(f'SwanlabVisBackend: {where} ({type(callback).__name__}) cannot be handed to the writer '
                          f'process, which runs the SwanLab run ({type(e).__name__}: {e}); {fix}.') from None
-    return {PICKLED: base64.b64encode(data).decode('ascii')}
+    return {PICKLED: base64.b64encode(data).decode('ascii'), 'import_root': _import_root(type(callback).__module__)}
+
+
+def _import_root(module_name: str) -> Optional[str]:
+    """The folder ``module_name`` is imported from (a script's own folder is not on the writer's path)."""
+    file = getattr(sys.modules.get(module_name), '__file__', None)
+    if not file:
+        return None
+    root = os.path.dirname(os.path.abspath(file))
+    for _ in range(module_name.count('.') + (os.path.basename(file).startswith('__init__.'))):
+        root = os.path.dirname(root)
+    return root
 
 
 def check_callbacks(callbacks: Any) -> None:
@@ -159,6 +175,9 @@ def build_callbacks(callbacks: Optional[list]) -> Optional[list]:
     built = []
     for callback in callbacks:
         if PICKLED in callback:
+            root = callback.get('import_root')
+            if root and root not in sys.path:
+                sys.path.append(root)
             built.append(pickle.loads(base64.b64decode(callback[PICKLED])))
             continue
         arguments = dict(callback)

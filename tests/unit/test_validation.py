@@ -106,6 +106,29 @@ def test_good_callbacks_and_settings_pass_and_objects_become_plain_data():
     assert build_settings(plain['settings']).probe.git is False
 
 
+def test_a_settings_object_leaves_what_it_read_from_the_environment_to_the_writer(monkeypatch):
+    monkeypatch.setenv('SWANLAB_API_KEY', 'sk-from-env')
+    monkeypatch.setenv('SWANLAB_MODE', 'offline')
+    plain = plain_options({'settings': swanlab.Settings(probe=dict(git=False))})
+    assert plain['settings'] == {'probe': {'git': False}}
+    validate_init_kwargs(plain)
+
+
+def test_a_callback_of_ones_own_is_imported_in_the_writer_from_where_the_training_found_it(tmp_path):
+    """The writer's path lacks the script's folder: the callback's module is found where the training found it."""
+    (tmp_path / 'my_callbacks.py').write_text('class Ping:\n    def __init__(self, to):\n        self.to = to\n')
+    package = ('import sys, json, types; sys.modules["swanlab_backend"] = package = types.ModuleType("p")\n'
+               'package.__path__ = ["swanlab_backend"]\n')  # as the writer imports it: without torch
+    code = package + ('sys.path.insert(0, sys.argv[1]); import my_callbacks\n'
+                      'from swanlab_backend.swanlab_options import plain_options\n'
+                      'print(json.dumps(plain_options({"callbacks": [my_callbacks.Ping("me")]})))\n')
+    plain = subprocess.run([sys.executable, '-c', code, str(tmp_path)], capture_output=True, text=True, check=True)
+    writer = package + ('from swanlab_backend.swanlab_options import build_callbacks\n'
+                        'print(build_callbacks(json.loads(sys.stdin.read())["callbacks"])[0].to)\n')
+    built = subprocess.run([sys.executable, '-c', writer], input=plain.stdout, capture_output=True, text=True)
+    assert built.stdout.strip() == 'me', built.stderr[-2000:]
+
+
 def test_a_callback_that_cannot_reach_the_writer_gets_the_dict_form():
     import threading
 
