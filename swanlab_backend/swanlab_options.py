@@ -33,22 +33,29 @@ CALLBACKS: Dict[str, Tuple[str, Tuple[str, ...], Tuple[str, ...]]] = {
     'BarkCallback': ('swanlab.plugin.notification',
                      ('url', 'title', 'bark_level', 'icon', 'group', 'click_jump', 'language', 'key'), ()),
 }
-# The fields of swanlab.Settings, nested ones dotted.
-SETTINGS_FIELDS = (
-    'interactive', 'mode', 'log_dir', 'api_key', 'api_host', 'web_host',
-    'project.name', 'project.workspace', 'project.public',
-    'experiment.name', 'experiment.color', 'experiment.description', 'experiment.tags', 'experiment.group',
-    'experiment.job_type',
-    'run.id', 'run.resume', 'run.parallel', 'run.history', 'run.config', 'run.dir', 'run.dir_max_length',
-    'run.dir_create_retries',
-    'terminal.proxy_type', 'terminal.max_length',
-    'integration.webhook.url', 'integration.webhook.value', 'integration.webhook.timeout',
-    'integration.dashboard.host', 'integration.dashboard.port',
-    'core.section_rule', 'core.record_batch', 'core.record_interval', 'core.save_split', 'core.save_size',
-    'core.save_part', 'core.save_batch', 'core.skip_store',
-    'probe.hardware', 'probe.runtime', 'probe.requirements', 'probe.conda', 'probe.git', 'probe.swanlab',
-    'probe.monitor', 'probe.monitor_interval', 'probe.monitor_disk_dir',
-)
+# The fields of swanlab.Settings, nested ones dotted, and the kind of value each takes: a type's name, or the choices;
+# with "?", None too.
+_BOOLS = ('project.public', 'core.skip_store', 'probe.hardware', 'probe.runtime', 'probe.requirements', 'probe.conda',
+          'probe.git', 'probe.swanlab', 'probe.monitor')
+_INTS = ('run.dir_max_length', 'run.dir_create_retries', 'terminal.max_length', 'integration.webhook.timeout',
+         'integration.dashboard.port', 'core.section_rule', 'core.record_batch', 'core.save_split', 'core.save_size',
+         'core.save_part', 'core.save_batch', 'probe.monitor_interval')
+SETTINGS_FIELDS: Dict[str, Any] = {
+    'interactive': 'bool', 'mode': ('disabled', 'online', 'local', 'offline'), 'log_dir': 'path', 'api_key': 'str?',
+    'api_host': 'str', 'web_host': 'str', 'project.name': 'str?', 'project.workspace': 'str?',
+    'experiment.name': 'str?', 'experiment.color': 'str?', 'experiment.description': 'str?', 'experiment.tags': 'list',
+    'experiment.group': 'str?', 'experiment.job_type': 'str?',
+    'run.id': 'str?', 'run.resume': ('must', 'allow', 'never'), 'run.parallel': ('none', 'shared'),
+    'run.history': 'path?', 'run.config': 'path?', 'run.dir': 'str?',
+    'terminal.proxy_type': ('all', 'stdout', 'stderr', 'none'),
+    'integration.webhook.url': 'str', 'integration.webhook.value': 'str', 'integration.dashboard.host': 'str',
+    'core.record_interval': 'float', 'probe.monitor_disk_dir': 'path',
+    **{field: 'bool' for field in _BOOLS}, **{field: 'int' for field in _INTS},
+}
+_KINDS = {'bool': lambda v: isinstance(v, bool), 'int': lambda v: isinstance(v, int) and not isinstance(v, bool),
+          'float': lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          'str': lambda v: isinstance(v, str), 'path': lambda v: isinstance(v, (str, os.PathLike)),
+          'list': lambda v: isinstance(v, (list, tuple)) and all(isinstance(t, str) for t in v)}
 # Settings this backend decides itself, or that init_kwargs set: the fix for each.
 _SETTINGS_FIXES = {
     'api_key': 'remove it and set SWANLAB_API_KEY or run `swanlab login` instead',
@@ -141,15 +148,22 @@ def check_settings(settings: Any) -> None:
     if not isinstance(settings, dict):
         raise ValueError("SwanlabVisBackend: init_kwargs['settings'] must be a dict (or a swanlab.Settings "
                          f"from a script), e.g. settings=dict(probe=dict(git=False)); got {type(settings).__name__}.")
-    for path, _ in _leaves(settings):
+    for path, value in _leaves(settings):
         top = path.split('.')[0]
         if top in _SETTINGS_FIXES:
             raise ValueError(f"SwanlabVisBackend: init_kwargs['settings'] sets {path!r}: {_SETTINGS_FIXES[top]}.")
         if path not in SETTINGS_FIELDS:
-            close = difflib.get_close_matches(path, SETTINGS_FIELDS, n=1)
+            close = difflib.get_close_matches(path, list(SETTINGS_FIELDS), n=1)
             raise ValueError(f"SwanlabVisBackend: init_kwargs['settings'] has no field {path!r}"
                              f'{f" (did you mean {close[0]!r}?)" if close else ""}; swanlab.Settings has '
                              f'{[f for f in SETTINGS_FIELDS if f.split(".")[0] not in _SETTINGS_FIXES]}.')
+        kind = SETTINGS_FIELDS[path]
+        if value is None and isinstance(kind, str) and kind.endswith('?'):
+            continue
+        if not (value in kind if isinstance(kind, tuple) else _KINDS[kind.rstrip('?')](value)):
+            wanted = f'one of {kind}' if isinstance(kind, tuple) else f'a {kind.rstrip("?")}'
+            raise ValueError(f"SwanlabVisBackend: init_kwargs['settings'] field {path!r} takes {wanted}, "
+                             f'not a {type(value).__name__}.')
 
 
 def _leaves(settings: dict, prefix: str = '') -> List[Tuple[str, Any]]:

@@ -60,15 +60,30 @@ def test_the_callbacks_are_those_of_the_installed_swanlab():
 
 
 def test_the_settings_fields_are_those_of_the_installed_swanlab():
+    import pathlib
+    import typing
+
     import pydantic
+
+    def kind(annotation):
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        if origin is typing.Union and type(None) in args and len(args) == 2:
+            return kind(next(a for a in args if a is not type(None))) + '?'
+        if origin is typing.Annotated:
+            return kind(args[0])
+        if origin is typing.Literal:
+            return args
+        if origin is list:
+            return 'list'
+        return {bool: 'bool', int: 'int', float: 'float', str: 'str', pathlib.Path: 'path'}[annotation]
 
     def fields(model, prefix=''):
         for name, field in model.model_fields.items():
             if isinstance(field.annotation, type) and issubclass(field.annotation, pydantic.BaseModel):
                 yield from fields(field.annotation, f'{prefix}{name}.')
             else:
-                yield f'{prefix}{name}'
-    assert set(SETTINGS_FIELDS) == set(fields(swanlab.Settings))
+                yield f'{prefix}{name}', kind(field.annotation)
+    assert SETTINGS_FIELDS == dict(fields(swanlab.Settings))
 
 
 @pytest.mark.parametrize('init_kwargs, message', [
@@ -84,6 +99,8 @@ def test_the_settings_fields_are_those_of_the_installed_swanlab():
     ({'settings': dict(api_key='sk-x')}, "sets 'api_key': remove it and set SWANLAB_API_KEY"),
     ({'settings': dict(mode='offline')}, "use init_kwargs['mode'] instead"),
     ({'settings': 'fast'}, "init_kwargs['settings'] must be a dict"),
+    ({'settings': dict(probe=dict(git='no'))}, "field 'probe.git' takes a bool, not a str"),
+    ({'settings': dict(terminal=dict(proxy_type='both'))}, "field 'terminal.proxy_type' takes one of ('all',"),
 ])
 def test_callbacks_and_settings_that_cannot_work_are_refused(init_kwargs, message):
     with pytest.raises(ValueError) as error:
@@ -96,7 +113,8 @@ def test_good_callbacks_and_settings_pass_and_objects_become_plain_data():
     from swanlab.plugin import CSVWriter, LarkCallback
     validate_init_kwargs({'callbacks': [dict(type='LarkCallback', webhook_url='https://x', secret='s'),
                                         dict(type='CSVWriter', dir='/tmp')],
-                          'settings': dict(probe=dict(git=False), terminal=dict(max_length=100))})
+                          'settings': dict(probe=dict(git=False), terminal=dict(max_length=100),
+                                           run=dict(history=None), core=dict(record_interval=2))})
     plain = plain_options({'callbacks': [LarkCallback(webhook_url='https://x'), dict(type='CSVWriter')],
                            'settings': swanlab.Settings(probe=dict(git=False))})
     assert plain['settings'] == {'probe': {'git': False}} and plain['callbacks'][1] == dict(type='CSVWriter')
