@@ -37,7 +37,7 @@ from typing import Any, NoReturn, Optional
 
 from mmengine.logging import print_log
 
-from . import run_lifecycle, run_links
+from . import run_lifecycle, run_links, swanlab_options
 from .images import MAX_IMAGE_SIDE
 from .journal import BadRecord, JournalReader, read_frame
 from .local_store import check_stops_once_per_batch
@@ -403,7 +403,7 @@ def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: 
         try:
             return run_lifecycle.start_run(kwargs, reopen_id, upload_timeout, new_run, announce_start=False)
         except Exception as e:
-            if attempt:
+            if attempt or isinstance(e, swanlab_options.OptionError):  # another log dir would not help
                 print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
                           logger='current', level=logging.WARNING)
                 return None

@@ -68,6 +68,10 @@ _PLAIN = (dict, str, bytes, int, float, bool)  # not callback objects: check_cal
 _CALLBACK_EXAMPLE = "callbacks=[dict(type='LarkCallback', webhook_url='https://...')]"
 
 
+class OptionError(ValueError):
+    """A callback or the settings could not be built in the writer process."""
+
+
 def plain_options(init_kwargs: Dict[str, Any]) -> Dict[str, Any]:
     """``init_kwargs`` with its ``callbacks`` and ``settings`` objects as the plain data the writer gets.
 
@@ -188,19 +192,28 @@ def build_callbacks(callbacks: Optional[list]) -> Optional[list]:
     import importlib
     built = []
     for callback in callbacks:
-        if PICKLED in callback:
-            root = callback.get('import_root')
-            if root and root not in sys.path:
-                sys.path.append(root)
-            built.append(pickle.loads(base64.b64decode(callback[PICKLED])))
-            continue
-        arguments = dict(callback)
-        name = arguments.pop('type')
-        built.append(getattr(importlib.import_module(CALLBACKS[name][0]), name)(**arguments))
+        try:
+            if PICKLED in callback:
+                root = callback.get('import_root')
+                if root and root not in sys.path:
+                    sys.path.append(root)
+                built.append(pickle.loads(base64.b64decode(callback[PICKLED])))
+                continue
+            arguments = dict(callback)
+            name = arguments.pop('type')
+            built.append(getattr(importlib.import_module(CALLBACKS[name][0]), name)(**arguments))
+        except Exception as e:
+            what = 'a callback object' if PICKLED in callback else callback.get('type')
+            raise OptionError(f"init_kwargs['callbacks'] ({what}) could not be built in the writer process: "
+                              f'{type(e).__name__}: {e}') from None
     return built
 
 
 def build_settings(settings: Optional[dict]) -> Any:
     """The ``swanlab.Settings`` of the run: the fields of ``settings``, never interactive (imports SwanLab)."""
     import swanlab
-    return swanlab.Settings(**dict(settings or {}, interactive=False))
+    try:
+        return swanlab.Settings(**dict(settings or {}, interactive=False))
+    except Exception as e:
+        raise OptionError(f"init_kwargs['settings'] could not be built in the writer process: "
+                          f'{type(e).__name__}: {e}') from None

@@ -7,7 +7,14 @@ import pytest
 import swanlab
 from mmengine.config import Config
 
-from swanlab_backend.swanlab_options import CALLBACKS, SETTINGS_FIELDS, build_callbacks, build_settings, plain_options
+from swanlab_backend.swanlab_options import (
+    CALLBACKS,
+    SETTINGS_FIELDS,
+    OptionError,
+    build_callbacks,
+    build_settings,
+    plain_options,
+)
 from swanlab_backend.validation import SWANLAB_INIT_KEYS, typo_hint, validate_init_kwargs, validate_visualizer_config
 
 
@@ -122,6 +129,8 @@ def test_good_callbacks_and_settings_pass_and_objects_become_plain_data():
     lark, csv = build_callbacks(plain['callbacks'])
     assert isinstance(lark, LarkCallback) and isinstance(csv, CSVWriter)
     assert build_settings(plain['settings']).probe.git is False
+    with pytest.raises(OptionError, match=r"init_kwargs\['callbacks'\] \(CSVWriter\) could not be built"):
+        build_callbacks([dict(type='CSVWriter', folder='x')])
 
 
 def test_a_settings_object_leaves_what_it_read_from_the_environment_to_the_writer(monkeypatch):
