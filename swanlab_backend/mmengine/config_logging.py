@@ -9,6 +9,8 @@ from typing import Any, Dict, Iterable, List, Tuple
 
 import numpy as np
 
+from ..swanlab_options import CALLBACKS
+
 REDACTED = '<redacted>'
 MAX_LIST_ITEMS = 64
 MAX_TEXT = 1000
@@ -29,6 +31,10 @@ _URL_USERINFO = re.compile(r'(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\'"]+):([^/\s@\
 _URL_QUERY = re.compile(r'([?&;])([^=&;#\s\'"]+)=([^&;#\s\'"]+)')
 _SECRET_QUERY = {'key', 'sig', 'signature', 'sign', 'code', 'pass'}
 _MIN_BARE_SECRET = 8  # shorter secret values are redacted in the text only where they stand quoted
+# SwanLab's notification callbacks (init_kwargs['callbacks']): every argument is an address or a credential, but these.
+_PLAIN_CALLBACK_ARGS = {'type', 'language', 'title', 'bark_level', 'icon', 'group', 'click_jump', 'port',
+                        'smtp_server'}
+_NOTIFICATIONS = set(CALLBACKS) - {'CSVWriter'}
 
 
 def name_parts(key: Any) -> List[str]:
@@ -76,7 +82,9 @@ def _flatten(value: Any, key: str, flat: Dict[str, Any], secrets: List[str]) -> 
             flat[key] = {}
         for child_key, child in value.items():
             name = f'{key}.{child_key}' if key else str(child_key)
-            if is_secret_key(child_key) and _strings_in(child):  # a number or a flag is never a secret
+            notification_arg = isinstance(value.get('type'), str) and value['type'] in _NOTIFICATIONS and \
+                child_key not in _PLAIN_CALLBACK_ARGS
+            if (notification_arg or is_secret_key(child_key)) and _strings_in(child):  # a number: never a secret
                 secrets.extend(_strings_in(child))
                 flat[name] = REDACTED
             else:

@@ -6,15 +6,18 @@ exists, and by :mod:`swanlab_backend.mmengine.config_check` while a config is be
 import difflib
 from typing import Any, Dict, Optional
 
+from ..swanlab_options import check_callbacks, check_settings, plain_options
+
 BACKEND_NAMES = ('SwanlabVisBackend', 'SwanLabVisBackend')
 MODES = ('online', 'cloud', 'local', 'offline', 'disabled')
 API_KEY_FIX = 'remove it and set SWANLAB_API_KEY or run `swanlab login` instead'
 
 # Types of the init_kwargs this backend checks before training starts.
-# swanlab.init's keyword arguments, but for callbacks and settings, which are objects; written out so that the training
-# process need not import SwanLab (tests/unit/test_validation.py compares them with the installed swanlab.init).
+# swanlab.init's keyword arguments, written out so that the training process need not import SwanLab
+# (tests/unit/test_validation.py compares them with the installed swanlab.init); callbacks and settings are checked
+# by swanlab_options.
 SWANLAB_INIT_KEYS = ('reinit', 'log_dir', 'mode', 'workspace', 'project', 'public', 'name', 'color', 'description',
-                     'job_type', 'group', 'tags', 'id', 'resume', 'parallel', 'config')
+                     'job_type', 'group', 'tags', 'id', 'resume', 'parallel', 'config', 'callbacks', 'settings')
 _STR_KEYS = ('project', 'workspace', 'experiment_name', 'name', 'description', 'notes',
              'job_type', 'group', 'color', 'id', 'log_dir', 'logdir', 'mode')
 
@@ -23,8 +26,10 @@ def validate_init_kwargs(init_kwargs: Dict[str, Any], source: Optional[str] = No
     """Raises a ``ValueError`` naming the key when ``init_kwargs`` cannot work.
 
     Runs when the backend is built, so that a typo fails before training starts.
-    ``source``: the config file they come from, named in the error.
+    ``source``: the config file they come from, named in the error. ``callbacks`` and ``settings`` may
+    be objects (from a script) or plain data (from a config).
     """
+    init_kwargs = plain_options(init_kwargs)
     accepted = set(SWANLAB_INIT_KEYS) | {'experiment_name', 'notes', 'logdir'}  # with the aliases it understands
     for key, value in init_kwargs.items():
         if key == 'api_key':
@@ -36,6 +41,10 @@ def validate_init_kwargs(init_kwargs: Dict[str, Any], source: Optional[str] = No
         if key in _STR_KEYS and value is not None and not isinstance(value, str):
             raise ValueError(f'SwanlabVisBackend: init_kwargs[{key!r}] must be a string, '
                              f'got {type(value).__name__} {value!r}.')
+    if init_kwargs.get('callbacks') is not None:
+        check_callbacks(init_kwargs['callbacks'])
+    if init_kwargs.get('settings') is not None:
+        check_settings(init_kwargs['settings'])
     tags = init_kwargs.get('tags')
     if tags is not None and (not isinstance(tags, (list, tuple)) or
                              not all(isinstance(t, str) for t in tags)):

@@ -13,6 +13,7 @@ from .. import media
 from ..handover.writer_process import RemoteRun
 from ..images import MAX_IMAGE_SIDE, to_uint8_image
 from ..insights import SwanlabInsightsHook
+from ..swanlab_options import plain_options
 from ..writer import run_lifecycle
 from .checkpoints import RunLedger
 from .config_logging import config_text, flatten_config
@@ -65,6 +66,9 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
             ``description``, ``tags``, ``group``, ``job_type``, ``mode``, ``log_dir``, ``workspace``, ``id``,
             ``resume``...). Unknown keys or wrong types raise when the backend is built. ``log_dir`` defaults
             to ``$SWANLAB_LOG_DIR`` or ``<work_dir>/swanlog``, the experiment name to the config file's name.
+            ``callbacks`` and ``settings``: dicts from a config (``dict(type='LarkCallback', webhook_url=...)``,
+            ``dict(probe=dict(git=False))``) or objects from a script, built in the writer process
+            (:mod:`swanlab_backend.swanlab_options`).
         log_config_text (bool): Also log the full config text. Defaults to True.
         max_image_side (int): Longer images are downscaled to this. Defaults to 2048.
         close_timeout (float): Seconds :meth:`close` waits for drawing and hashing still in progress in this
@@ -102,9 +106,10 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         self._insights, self._log_config_text = insights, log_config_text
         self._runner_ref, self._next_runner_search = None, 0.0
         self.link_runner(find_runner())  # built by a Runner: its hooks must join before it registers its own
-        validate_init_kwargs(dict(init_kwargs or {}), getattr(getattr(self.runner, 'cfg', None), 'filename', None))
+        init_kwargs = plain_options(dict(init_kwargs or {}))  # what crosses to the writer: plain data
+        validate_init_kwargs(init_kwargs, getattr(getattr(self.runner, 'cfg', None), 'filename', None))
         self._session_options = RunSession.check_options(
-            init_kwargs=dict(init_kwargs or {}), console=console, close_timeout=close_timeout, save_dir=save_dir,
+            init_kwargs=init_kwargs, console=console, close_timeout=close_timeout, save_dir=save_dir,
             upload_timeout=upload_timeout, wait_on_close=wait_on_close, max_image_side=max_image_side,
             upload_checkpoints=tuple(upload_checkpoints), max_upload_mb=max_upload_mb)
         self._session: Optional[RunSession] = None

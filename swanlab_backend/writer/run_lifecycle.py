@@ -22,6 +22,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from mmengine.logging import print_log
 
+from .. import swanlab_options
+
 PROBE_TIMEOUT_S = 3.0
 UPLOAD_TIMEOUT_S = 60.0
 
@@ -94,7 +96,8 @@ def start_run(init_kwargs: Dict[str, Any], resume_id: Optional[str] = None,
         kwargs.update(new_run_kwargs or {})
     if swanlab.has_run():  # a run kept open after an earlier runner.train() in this process
         finish_run(swanlab.get_run(), 'success', None, upload_timeout)
-    settings = swanlab.Settings(interactive=False)
+    settings = swanlab_options.build_settings(kwargs.pop('settings', None))
+    kwargs['callbacks'] = swanlab_options.build_callbacks(kwargs.pop('callbacks', None))
     try:
         run = swanlab.init(mode=mode, settings=settings, **kwargs)
     except Exception as e:

@@ -37,6 +37,7 @@ from typing import Any, NoReturn, Optional
 
 from mmengine.logging import print_log
 
+from .. import swanlab_options
 from ..handover.journal import BadRecord, JournalReader, read_frame
 from ..handover.writer_output import prepare_writer_output
 from ..images import MAX_IMAGE_SIDE
@@ -403,7 +404,7 @@ def start_run_somewhere(kwargs: dict, reopen_id: Optional[str], upload_timeout: 
         try:
             return run_lifecycle.start_run(kwargs, reopen_id, upload_timeout, new_run, announce_start=False)
         except Exception as e:
-            if attempt:
+            if attempt or isinstance(e, swanlab_options.OptionError):  # another log dir would not help
                 print_log(f'SwanLab tracking is off for this run: {type(e).__name__}: {e}. Training goes on.',
                           logger='current', level=logging.WARNING)
                 return None

@@ -54,3 +54,22 @@ def test_only_whole_secret_names_are_redacted_and_nothing_else_in_the_text():
                    'XXXXXXXX'):
         assert secret not in text, secret
     assert 'lang=zh' in text and 'alice:' in text
+
+
+def test_the_arguments_of_notification_callbacks_are_redacted():
+    """A Telegram chat id or an email address is as private as a webhook: only their settings stay readable."""
+    callbacks = [dict(type='TelegramCallback', bot_token='123:abcdefgh', chat_id='987654321', language='en'),
+                 dict(type='EmailCallback', sender_email='me@example.com', receiver_email='you@example.com',
+                      password='hunter22', port=465),
+                 dict(type='BarkCallback', key='barkkey12345'), dict(type='CSVWriter', dir='csv_dir')]
+    settings = dict(integration=dict(webhook=dict(url='https://hook.example/x')))
+    backend = dict(type='SwanlabVisBackend', init_kwargs=dict(callbacks=callbacks, settings=settings))
+    cfg = Config(dict(visualizer=dict(vis_backends=[backend])))
+    flat, secrets = flatten_config(cfg.to_dict())
+    text = config_text(cfg, secrets)
+    for value in ('123:abcdefgh', '987654321', 'me@example.com', 'you@example.com', 'hunter22', 'barkkey12345',
+                  'https://hook.example/x'):
+        assert value not in text and value not in str(flat), value
+    prefix = 'visualizer.vis_backends.0.init_kwargs.callbacks'
+    assert flat[f'{prefix}.0.language'] == 'en' and flat[f'{prefix}.1.port'] == 465
+    assert flat[f'{prefix}.3.dir'] == 'csv_dir' and flat[f'{prefix}.0.chat_id'] == REDACTED
