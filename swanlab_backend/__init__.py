@@ -23,7 +23,8 @@ The folders follow the process boundary, so a module's folder says which process
 - ``tools/``: the commands (train, test, import_work_dir, doctor), the stack fixes, pretrained weights.
 
 At the top: what both sides use (``media``, the journal's plain-data media; ``images``;
-``warn_once``), ``recipe_tracking`` for the recipes, and the public commands
+``warn_once``; ``swanlab_options``, SwanLab's callbacks and settings: checked in training, built in the
+writer), ``recipe_tracking`` for the recipes, and the public commands
 ``python -m swanlab_backend.train|test|import_work_dir|doctor|replay`` and
 ``swanlab_backend.stack_fixes``, thin modules over ``tools/`` and ``writer/``.
 """
