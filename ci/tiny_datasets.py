@@ -115,13 +115,14 @@ def _polygon_area(points):
     return float(abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))) / 2)
 
 
-def _coco_objects(rng, width, height):
-    """1-3 non-overlapping objects, one per vertical slot, as (class index, polygon)."""
-    count = int(rng.integers(1, 4))
+def _coco_objects(rng, width, height, num_classes=3, max_objects=3):
+    """1 to ``max_objects`` non-overlapping objects of the first ``num_classes`` classes, one per vertical slot,
+    as (class index, polygon)."""
+    count = int(rng.integers(1, max_objects + 1))
     slot = width / count
     objects = []
     for k in range(count):
-        cls = int(rng.integers(len(COCO_CLASSES)))
+        cls = int(rng.integers(num_classes))
         aspect = COCO_CLASSES[cls][3]
         box_w = min(0.9 * slot, 0.85 * height / aspect) * rng.uniform(0.6, 1.0)
         box_h = box_w * aspect
@@ -131,7 +132,7 @@ def _coco_objects(rng, width, height):
     return objects
 
 
-def _coco_split(rng, image_dir, first_id, count, size):
+def _coco_split(rng, image_dir, first_id, count, size, **objects):
     """Writes ``count`` images; returns their COCO ``images`` and ``annotations`` entries."""
     images, annotations = [], []
     for image_id in range(first_id, first_id + count):
@@ -139,7 +140,7 @@ def _coco_split(rng, image_dir, first_id, count, size):
         draw = ImageDraw.Draw(img)
         file_name = f'{image_id:012d}.jpg'
         images.append(dict(id=image_id, file_name=file_name, width=size[0], height=size[1]))
-        for cls, polygon in _coco_objects(rng, *size):
+        for cls, polygon in _coco_objects(rng, *size, **objects):
             draw.polygon(polygon, fill=_jitter(rng, COCO_CLASSES[cls][4]))
             xs, ys = zip(*polygon)
             annotations.append(dict(
@@ -164,15 +165,20 @@ def _all_coco_categories():
     return [dict(id=cat_id, name=name, supercategory=name) for cat_id, name in zip(COCO_IDS, names)]
 
 
-def make_coco(root, num_train=8, num_val=4, size=(320, 256), seed=0):
-    """COCO 2017 instances layout: person, bicycle and car with boxes and polygon masks."""
+def make_coco(root, num_train=8, num_val=4, size=(320, 256), seed=0, num_classes=3, max_objects=3):
+    """COCO 2017 instances layout: person, bicycle and car with boxes and polygon masks (``num_classes`` 1 or 2:
+    only the first; ``max_objects`` fewer per image: larger ones, each object's slot being wider)."""
+    if not 1 <= num_classes <= len(COCO_CLASSES) or max_objects < 1:
+        raise ValueError(f'num_classes must be 1..{len(COCO_CLASSES)} and max_objects >= 1, '
+                         f'got {num_classes} and {max_objects}')
     root = Path(root)
     rng = np.random.default_rng(seed)
     _fresh(root / 'annotations', root / 'train2017', root / 'val2017')
     categories = _all_coco_categories()
     # Val ids follow train ids, so one image id never names two different pictures.
     for split, first_id, count in (('train2017', 1, num_train), ('val2017', num_train + 1, num_val)):
-        images, annotations = _coco_split(rng, root / split, first_id, count, size)
+        images, annotations = _coco_split(rng, root / split, first_id, count, size,
+                                          num_classes=num_classes, max_objects=max_objects)
         coco = dict(info=dict(description='tiny synthetic COCO-format set'), licenses=[],
                     images=images, annotations=annotations, categories=categories)
         (root / 'annotations' / f'instances_{split}.json').write_text(json.dumps(coco))

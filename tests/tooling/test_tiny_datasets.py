@@ -87,6 +87,21 @@ def test_coco_ground_truth_scores_full_marks_in_the_coco_metric(tmp_path):
     assert results['coco/bbox_mAP'] == 1.0 and results['coco/segm_mAP'] == 1.0
 
 
+def test_coco_can_hold_fewer_classes_and_fewer_larger_objects(tmp_path):
+    """RetinaNet's demo data (ci.demo): only person, 1-2 per image; the defaults' files do not change."""
+    def annotations(root):
+        return json.loads((root / 'annotations' / 'instances_train2017.json').read_text())['annotations']
+    default = annotations(make_coco(tmp_path / 'default', num_train=16))
+    assert annotations(make_coco(tmp_path / 'same', num_train=16, num_classes=3, max_objects=3)) == default
+    fewer = annotations(make_coco(tmp_path / 'fewer', num_train=16, num_classes=1, max_objects=2))
+    assert {ann['category_id'] for ann in fewer} == {1}
+    per_image = [sum(ann['image_id'] == i for ann in fewer) for i in range(1, 17)]
+    assert set(per_image) == {1, 2}
+    assert np.mean([ann['area'] for ann in fewer]) > np.mean([ann['area'] for ann in default])
+    with pytest.raises(ValueError, match='num_classes'):
+        make_coco(tmp_path / 'bad', num_classes=4)
+
+
 def test_cityscapes_loads_as_mmseg_cityscapes_with_train_ids(tmp_path):
     root = make_cityscapes(tmp_path / 'cityscapes')
     train, sample = build('mmseg', 'cityscapes', 'train', root)

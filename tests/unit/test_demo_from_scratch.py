@@ -59,3 +59,17 @@ def test_rtmdet_demo_runs_at_160_px_with_the_recipes_own_lr(tmp_path):
     assert (rtmdet.auto_scale_lr.enable, rtmdet.optim_wrapper.optimizer.lr) == (False, 0.004)
     assert faster_rcnn.auto_scale_lr.enable is True  # the other detectors keep theirs, at 1/8 scale
     assert next(t for t in faster_rcnn.train_dataloader.dataset.pipeline if t.type == 'Resize').scale == (167, 96)
+
+
+def test_retinanet_demo_has_one_class_and_a_faster_classifier(tmp_path):
+    from ci.demo import demo_data, smoke_train_args
+    from ci.smoke_train import main as smoke_train
+    config = os.path.join(RECIPES, 'retinanet_r50_fpn_1x_coco.py')
+    assert demo_data(config, 'coco') == dict(num_train=32, num_val=16, num_classes=1, max_objects=2)
+    assert demo_data(os.path.join(RECIPES, 'faster-rcnn_r50_fpn_1x_coco.py'), 'coco') == dict(num_train=32, num_val=8)
+    args = smoke_train_args(config, 'coco', str(tmp_path / 'data'), str(tmp_path))
+    assert smoke_train(args + ['--dump', str(tmp_path / 'retinanet.py')]) == 0
+    retinanet = Config.fromfile(tmp_path / 'retinanet.py')
+    assert (retinanet.auto_scale_lr.enable, retinanet.optim_wrapper.optimizer.lr) == (True, 0.01)  # scaled at start
+    assert retinanet.optim_wrapper.paramwise_cfg.custom_keys == dict(retina_cls=dict(lr_mult=20))
+    assert retinanet.model.bbox_head.num_classes == 80  # the recipe's head, only the data has one class
