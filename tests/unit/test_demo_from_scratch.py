@@ -46,8 +46,10 @@ def test_a_recipe_of_the_demo_length_keeps_its_schedule():
     assert cfg.model.backbone.norm_eval is False
 
 
-def test_rtmdet_demo_runs_at_160_px_with_the_recipes_own_lr(tmp_path):
-    from ci.demo import smoke_train_args
+def test_rtmdet_demo_runs_6_epochs_at_160_px_with_the_recipes_own_lr_on_one_class(tmp_path):
+    from ci.demo import demo_data, smoke_train_args
+    config = os.path.join(RECIPES, 'rtmdet_tiny_8xb32-300e_coco.py')
+    assert demo_data(config, 'coco') == dict(num_train=32, num_val=16, num_classes=1, max_objects=2)
     from ci.smoke_train import main as smoke_train
     dumped = {}
     for name in ('rtmdet_tiny_8xb32-300e_coco', 'faster-rcnn_r50_fpn_1x_coco'):
@@ -57,6 +59,10 @@ def test_rtmdet_demo_runs_at_160_px_with_the_recipes_own_lr(tmp_path):
     rtmdet, faster_rcnn = dumped['rtmdet_tiny_8xb32-300e_coco'], dumped['faster-rcnn_r50_fpn_1x_coco']
     assert next(t for t in rtmdet.train_dataloader.dataset.pipeline if t.type == 'CachedMosaic').img_scale == (160, 160)
     assert (rtmdet.auto_scale_lr.enable, rtmdet.optim_wrapper.optimizer.lr) == (False, 0.004)
+    assert (rtmdet.train_cfg.max_epochs, faster_rcnn.train_cfg.max_epochs) == (6, 10)
+    cosine = next(s for s in rtmdet.param_scheduler if s.type == 'CosineAnnealingLR')
+    assert (cosine.begin, cosine.end) == (3, 6)  # 150 and 300 of 300 epochs
+    assert next(h for h in rtmdet.custom_hooks if h.type == 'PipelineSwitchHook').switch_epoch == 6  # 280: no switch
     assert faster_rcnn.auto_scale_lr.enable is True  # the other detectors keep theirs, at 1/8 scale
     assert next(t for t in faster_rcnn.train_dataloader.dataset.pipeline if t.type == 'Resize').scale == (167, 96)
 
