@@ -1,40 +1,14 @@
 """The package's modules import each other without a circle, counting imports inside functions too
 (an import moved into a function only hides a circle)."""
-import ast
-from pathlib import Path
 from typing import Dict, List, Set
 
-PACKAGE = Path(__file__).resolve().parents[2] / 'swanlab_backend'
-
-
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix('').parts
-    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
-
-
-def _is_module(name: str) -> bool:
-    path = PACKAGE.parent / name.replace('.', '/')
-    return path.with_suffix('.py').exists() or (path / '__init__.py').exists()
-
-
-def _imported(path: Path) -> Set[str]:
-    """The package's modules ``path`` imports (``from . import media`` counts as ``swanlab_backend.media``)."""
-    name = _module_name(path)
-    here = name.split('.') if path.name == '__init__.py' else name.split('.')[:-1]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = '.'.join(here[:len(here) - node.level + 1] + [node.module or '']).strip('.') if node.level \
-                else node.module or ''
-            found.update(f'{base}.{alias.name}' if _is_module(f'{base}.{alias.name}') else base
-                         for alias in node.names)
-    return {module for module in found if module.split('.')[0] == PACKAGE.name and module != name}
+from package_imports import PACKAGE, package_imports
 
 
 def import_graph() -> Dict[str, Set[str]]:
-    return {_module_name(path): _imported(path) for path in sorted(PACKAGE.rglob('*.py'))}
+    """``{module: the package's modules it imports}``."""
+    return {module: {name for name in imported if name.split('.')[0] == PACKAGE.name and name != module}
+            for module, imported in package_imports().items()}
 
 
 def circles(graph: Dict[str, Set[str]]) -> List[List[str]]:

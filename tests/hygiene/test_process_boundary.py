@@ -9,48 +9,13 @@ every import counts, inside functions too.
 - The ``__init__`` files the writer process runs on its way to ``writer.run_writer`` (the package's own
   is skipped by the bootstrap) import nothing.
 """
-import ast
-from pathlib import Path
 from typing import Dict, Set
 
-PACKAGE = Path(__file__).resolve().parents[2] / 'swanlab_backend'
+from package_imports import PACKAGE, package_imports
+
 TRAINING_FOLDERS = ('swanlab_backend.mmengine', 'swanlab_backend.tools', 'swanlab_backend.insights')
 WRITER_MAY_IMPORT_FROM_MMENGINE = {'mmengine.logging'}
 WRITER_ENTRY = 'swanlab_backend.writer.run_writer'
-
-
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix('').parts
-    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
-
-
-def _is_module(name: str) -> bool:
-    path = PACKAGE.parent / name.replace('.', '/')
-    return path.with_suffix('.py').exists() or (path / '__init__.py').exists()
-
-
-def imports_of(path: Path) -> Set[str]:
-    """Every module ``path`` imports, absolute (``from .. import media`` is ``swanlab_backend.media``)."""
-    name = _module_name(path)
-    here = name.split('.') if path.name == '__init__.py' else name.split('.')[:-1]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if not node.level:
-                found.add(node.module)
-                found.update(f'{node.module}.{alias.name}' for alias in node.names
-                             if _is_module(f'{node.module}.{alias.name}'))
-                continue
-            base = '.'.join(here[:len(here) - node.level + 1] + [node.module or '']).strip('.')
-            found.update(f'{base}.{alias.name}' if _is_module(f'{base}.{alias.name}') else base
-                         for alias in node.names)
-    return found
-
-
-def _modules() -> Dict[str, Set[str]]:
-    return {_module_name(path): imports_of(path) for path in sorted(PACKAGE.rglob('*.py'))}
 
 
 def _under(module: str, *folders: str) -> bool:
@@ -79,7 +44,7 @@ def loaded_by_the_writer(modules: Dict[str, Set[str]]) -> Set[str]:
 
 
 def test_the_checks_see_imports_inside_functions_and_relative_ones():
-    modules = _modules()
+    modules = package_imports()
     assert 'swanlab' in modules['swanlab_backend.writer.run_lifecycle']  # inside start_run
     assert 'swanlab_backend.handover.journal' in modules['swanlab_backend.writer.run_writer']  # `from ..handover...`
     assert 'mmengine.logging' in modules['swanlab_backend.writer.run_writer']  # what the rule lets through
@@ -88,14 +53,14 @@ def test_the_checks_see_imports_inside_functions_and_relative_ones():
 
 
 def test_the_writer_imports_neither_torch_nor_mmengine_nor_the_training_side():
-    modules = _modules()
+    modules = package_imports()
     broken = {module: sorted(_writer_breaks(module, imported)) for module, imported in modules.items()
               if _under(module, 'swanlab_backend.writer') and _writer_breaks(module, imported)}
     assert not broken, f'writer/ runs in the writer process, which has no torch, runner or model: {broken}'
 
 
 def test_what_the_writer_process_loads_stays_on_its_side():
-    modules = _modules()
+    modules = package_imports()
     loaded = loaded_by_the_writer(modules)
     assert {'swanlab_backend.writer', 'swanlab_backend.handover.journal', 'swanlab_backend.media'} <= loaded
     broken = {module: sorted(_writer_breaks(module, modules[module])) for module in sorted(loaded)
@@ -107,7 +72,7 @@ def test_what_the_writer_process_loads_stays_on_its_side():
 
 
 def test_swanlab_is_imported_only_on_the_writer_side():
-    modules = _modules()
+    modules = package_imports()
     found = {module: sorted(name for name in imported if _under(name, 'swanlab'))
              for module, imported in modules.items()
              if _under(module, 'swanlab_backend.mmengine', 'swanlab_backend.handover')}
