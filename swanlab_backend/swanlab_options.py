@@ -130,17 +130,15 @@ def check_callbacks(callbacks: Any) -> None:
             continue
         name = callback.get('type')
         if name not in CALLBACKS:
-            close = difflib.get_close_matches(str(name), list(CALLBACKS), n=1)
             raise ValueError(f'SwanlabVisBackend: {where} has type={name!r}, which is not one of SwanLab\'s '
-                             f'callbacks{f" (did you mean {close[0]!r}?)" if close else ""}; use one of '
+                             f'callbacks{_did_you_mean(str(name), CALLBACKS)}; use one of '
                              f'{sorted(CALLBACKS)}, e.g. {_CALLBACK_EXAMPLE}; any other callback: pass the '
                              'object from a script.')
         _, accepted, required = CALLBACKS[name]
         arguments = set(callback) - {'type'}
         for argument in sorted(arguments - set(accepted)):
-            close = difflib.get_close_matches(argument, accepted, n=1)
             raise ValueError(f'SwanlabVisBackend: {where} ({name}) has no argument {argument!r}'
-                             f'{f" (did you mean {close[0]!r}?)" if close else ""}; it takes {list(accepted)}.')
+                             f'{_did_you_mean(argument, accepted)}; it takes {list(accepted)}.')
         missing = [a for a in required if a not in arguments]
         if missing:
             raise ValueError(f'SwanlabVisBackend: {where} ({name}) needs {missing}; it takes {list(accepted)}.')
@@ -157,9 +155,8 @@ def check_settings(settings: Any) -> None:
         if top in _SETTINGS_FIXES:
             raise ValueError(f"SwanlabVisBackend: init_kwargs['settings'] sets {path!r}: {_SETTINGS_FIXES[top]}.")
         if path not in SETTINGS_FIELDS:
-            close = difflib.get_close_matches(path, list(SETTINGS_FIELDS), n=1)
             raise ValueError(f"SwanlabVisBackend: init_kwargs['settings'] has no field {path!r}"
-                             f'{f" (did you mean {close[0]!r}?)" if close else ""}; swanlab.Settings has '
+                             f'{_did_you_mean(path, SETTINGS_FIELDS)}; swanlab.Settings has '
                              f'{[f for f in SETTINGS_FIELDS if f.split(".")[0] not in _SETTINGS_FIXES]}.')
         kind = SETTINGS_FIELDS[path]
         if value is None and isinstance(kind, str) and kind.endswith('?'):
@@ -217,3 +214,9 @@ def build_settings(settings: Optional[dict]) -> Any:
     except Exception as e:
         raise OptionError(f"init_kwargs['settings'] could not be built in the writer process: "
                           f'{type(e).__name__}: {e}') from None
+
+
+def _did_you_mean(name: str, choices) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f' (did you mean {close[0]!r}?)' if close else ''
