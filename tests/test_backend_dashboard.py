@@ -30,6 +30,7 @@ def test_epoch_based_config_run_reaches_the_dashboard(toy_run, dashboard):
     # Validation at the iteration it ran, with the epoch beside it; val time apart from train time.
     assert dashboard.scalar_series(exp, 'val/accuracy') == dict(zip((4, 8), printed_metric(out, 'val', 'accuracy')))
     assert dashboard.scalar_series(exp, 'val/epoch') == {4: 1.0, 8: 2.0}
+    assert dashboard.scalar_series(exp, 'train/epoch') == {step: 1.0 + (step > 4) for step in _train_steps(2)}
     assert sorted(dashboard.scalar_series(exp, 'val/time')) == [4, 8]
     assert 'time' not in dashboard.tags(exp)
 
@@ -109,6 +110,7 @@ def test_resume_continues_at_the_next_step_without_duplicates(toy_run, dashboard
     # Local mode cannot reopen an experiment: the resumed run is a new one that starts where the first ended.
     assert sorted(dashboard.scalar_series(second, 'train/loss')) == [9, 10, 11, 12]
     assert dashboard.scalar_series(second, 'val/epoch') == {12: 3.0}
+    assert dashboard.scalar_series(second, 'train/epoch') == {9: 3.0, 10: 3.0, 11: 3.0, 12: 3.0}
     assert dashboard.config(second)['resume.resumed'] is True
     assert dashboard.config(second)['resume.previous_run_id'] == first_id
     assert 'resume.resumed' not in dashboard.config(first)

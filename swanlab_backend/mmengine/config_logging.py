@@ -4,11 +4,13 @@ A config may hold classes, functions, lambdas, lazy objects, numpy values and
 huge lists; none of them may crash logging. Secrets are redacted by key name
 and, where their value is known, wherever that value appears.
 """
+import os.path as osp
 import re
 from typing import Any, Dict, Iterable, List, Tuple
 
 import numpy as np
 
+from .. import media
 from ..swanlab_options import CALLBACKS
 
 REDACTED = '<redacted>'
@@ -143,3 +145,10 @@ def config_text(config: Any, secrets: Iterable[str]) -> str:
         if len(secret) >= _MIN_BARE_SECRET:
             text = text.replace(secret, REDACTED)
     return redact_urls(text)
+
+
+def config_text_chart(config: Any, secrets: Iterable[str]) -> Dict[str, Any]:
+    """The config text as the run's ``config/config_text`` (formatting it takes a while: off the training
+    thread)."""
+    filename = osp.basename(getattr(config, 'filename', None) or 'config.py')
+    return {'config/config_text': media.text(config_text(config, secrets), caption=filename)}

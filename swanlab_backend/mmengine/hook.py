@@ -8,6 +8,7 @@ from typing import Iterator, Optional
 
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
+from mmengine.runner import EpochBasedTrainLoop
 
 from .run_links import is_test_only
 from .runner_follower import followers
@@ -28,6 +29,7 @@ class SwanlabHook(Hook):
             backend.link_runner(runner)
 
     def before_train(self, runner) -> None:
+        self._note_progress(runner, runner.iter)
         self._start(runner, 'train')
 
     def before_val(self, runner) -> None:
@@ -41,6 +43,7 @@ class SwanlabHook(Hook):
             backend.note_checkpoint(checkpoint.get('meta') or {})
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        self._note_progress(runner, runner.iter + 1)  # the loop counts this iteration after its hooks
         for ledger in _ledgers(runner):  # CheckpointHook (VERY_LOW) has saved by now
             ledger.saved(runner, runner.iter + 1, runner.epoch)
 
@@ -81,6 +84,12 @@ class SwanlabHook(Hook):
         self._set_section(runner, phase if phase != 'val' else 'train')
         for backend in followers(runner):
             backend.start_phase(phase)
+
+    @staticmethod
+    def _note_progress(runner, iterations_done: int) -> None:
+        by_epoch = isinstance(runner.train_loop, EpochBasedTrainLoop)  # built: training has begun
+        for backend in followers(runner):
+            backend.note_progress(iterations_done, by_epoch)
 
     @staticmethod
     def _set_section(runner, section: str) -> None:

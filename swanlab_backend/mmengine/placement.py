@@ -5,16 +5,17 @@ a visualization hook's images with the batch index as step. Here train values ke
 their iteration, validation and test values go to the training iteration they
 belong to (``val/epoch`` beside them in epoch-based loops), several images of one
 key at one step get steps of their own, and a test's images wait for the step of
-its metrics.
+its metrics. How far training is comes from what MMEngine publishes: the epoch
+from the runner's ``MessageHub``, the iterations done from ``SwanlabHook``.
 """
+import contextlib
 import logging
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.logging import print_log
 
 from .. import media
 from .metrics import KeyMapper
-from .runner_link import training_progress
 
 MAX_TEST_IMAGES_PER_KEY = 50
 
@@ -25,21 +26,32 @@ class Placement:
     def __init__(self):
         self.section: Optional[str] = None
         self.key = KeyMapper()
+        # MessageHub's `iter` is the iteration begun last; a validation after it needs the count done.
+        self.iterations_done, self.by_epoch = 0, False
+        self.test_step: Optional[int] = None  # a test-only run: the tested checkpoint's iteration
         self._image_steps: Dict[str, int] = {}
         self._epoch_axes: set = set()
         self._test_images: Dict[str, List[dict]] = {}
 
-    def step(self, runner: Any, section: Optional[str], step: int, test_step: Optional[int]) -> Tuple[int, dict]:
-        """``(step, extra keys)`` for values of ``section`` that MMEngine logged at ``step``; ``test_step``:
-        a test-only run's step (the tested checkpoint's iteration)."""
-        if section == 'test' and test_step is not None:
-            return int(test_step), {}
+    def step(self, runner: Any, section: Optional[str], step: int) -> Tuple[int, dict]:
+        """``(step, extra keys)`` for values of ``section`` that MMEngine logged at ``step``."""
+        if section == 'test' and self.test_step is not None:
+            return int(self.test_step), {}
         if runner is None or section not in ('train', 'val', 'test'):
             return int(step), {}
-        iteration, epoch, by_epoch = training_progress(runner)
+        # The epoch begun last, 0-based: during its iterations and at the validation after it.
+        epoch = float(runner.message_hub.get_info('epoch', 0) + 1)
         if section == 'train':
-            return int(step), ({'train/epoch': float(epoch + 1)} if by_epoch else {})
-        return iteration, ({'val/epoch': float(epoch)} if by_epoch and section == 'val' else {})
+            return int(step), ({'train/epoch': epoch} if self.by_epoch else {})
+        return self.iterations_done, ({'val/epoch': epoch} if self.by_epoch and section == 'val' else {})
+
+    @contextlib.contextmanager
+    def in_section(self, section: str) -> Iterator[None]:
+        previous, self.section = self.section, section
+        try:
+            yield
+        finally:
+            self.section = previous
 
     def new_epoch_axes(self, extra: dict, data: dict) -> List[str]:
         """Keys of epoch-based validation curves seen for the first time: they get ``val/epoch`` as x axis."""

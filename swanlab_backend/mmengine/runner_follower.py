@@ -21,6 +21,10 @@ class RunnerFollower(metaclass=ABCMeta):
         """The runner begins ``train``, ``val`` or ``test``."""
 
     @abstractmethod
+    def note_progress(self, iterations_done: int, by_epoch: bool) -> None:
+        """The training has done ``iterations_done`` iterations, in an epoch-based loop or not."""
+
+    @abstractmethod
     def set_section(self, section: Optional[str]) -> None:
         """Where the next metrics go: ``train``, ``val`` or ``test``."""
 

@@ -11,10 +11,41 @@ metrics arrive with ``step=epoch`` and test metrics never arrive. A
    hook once the runner has registered its own (:func:`ensure_swanlab_hook`).
 """
 import sys
-from typing import Any, List, Optional, Tuple
+import time
+import weakref
+from typing import Any, List, Optional
 
 from ..insights import SwanlabInsightsHook
 from .hook import SwanlabHook
+
+
+class RunnerLink:
+    """The runner a backend serves, held weakly (a notebook drops its runners), with the hooks that tell
+    the backend its phases."""
+
+    def __init__(self, insights: Optional[dict]):
+        self._insights, self._ref, self._next_search = insights, None, 0.0
+
+    @property
+    def runner(self) -> Any:
+        return self._ref() if self._ref is not None else None
+
+    @property
+    def linked(self) -> bool:
+        return self._ref is not None
+
+    def link(self, runner: Any) -> None:
+        """Follows ``runner`` from now on (idempotent)."""
+        if runner is not None and self._ref is None:
+            self._ref = weakref.ref(runner)
+            ensure_swanlab_hook(runner, self._insights)
+
+    def search_once_a_second(self) -> None:
+        """A Visualizer built before its Runner is linked on first use; a script without one costs a stack
+        walk a second."""
+        if self._ref is None and time.monotonic() >= self._next_search:
+            self._next_search = time.monotonic() + 1.0
+            self.link(find_runner())
 
 
 def find_runner(max_depth: int = 30) -> Optional[Any]:
@@ -60,11 +91,3 @@ def _add_hooks_once(runner: Any, wanted: List[tuple]) -> None:
         if not any(isinstance(hook, cls) for hook in runner._hooks):
             runner.register_hook(cls(**kwargs), priority=priority)
 
-
-def training_progress(runner: Any) -> Tuple[int, int, bool]:
-    """``(iteration, epoch, epoch_based)`` without building a train loop that was never used."""
-    from mmengine.runner import BaseLoop, EpochBasedTrainLoop
-    loop = getattr(runner, '_train_loop', None)
-    if not isinstance(loop, BaseLoop):
-        return 0, 0, False
-    return loop.iter, loop.epoch, isinstance(loop, EpochBasedTrainLoop)

@@ -1,8 +1,6 @@
 """``SwanlabVisBackend``: SwanLab experiment tracking for MMEngine runners."""
 import logging
-import os.path as osp
-import time
-import weakref
+from functools import partial
 from typing import Any, Callable, Optional, Sequence, Union
 
 from mmengine.logging import print_log
@@ -16,13 +14,13 @@ from ..insights import SwanlabInsightsHook
 from ..swanlab_options import plain_options
 from ..writer import run_lifecycle
 from .checkpoints import RunLedger
-from .config_logging import config_text, flatten_config
+from .config_logging import config_text_chart, flatten_config
 from .metrics import ScalarConverter
 from .placement import Placement
 from .registration import keep_names
 from .run_session import RunSession, SessionState
 from .runner_follower import RunnerFollower
-from .runner_link import ensure_swanlab_hook, find_runner
+from .runner_link import RunnerLink, find_runner
 from .validation import BACKEND_NAMES, validate_init_kwargs
 
 
@@ -30,20 +28,18 @@ from .validation import BACKEND_NAMES, validate_init_kwargs
 class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
     """SwanLab visualization backend, for configs and for scripts.
 
-    Train scalars go to ``train/*`` at step = iteration, validation metrics to ``val/*`` at the iteration
-    where validation ran (with ``val/epoch`` in epoch-based loops), test metrics to ``test/*``
-    (:mod:`swanlab_backend.mmengine.placement`); the config as searchable hyper-parameters plus its full text; images
-    in RGB with a caption. Only global rank 0 has a run, started when the runner's first phase begins (a
-    test-only run is tied to the training it tests: :mod:`swanlab_backend.mmengine.run_links`) and finished when
-    the runner is done with it (:mod:`swanlab_backend.mmengine.run_session`). Nothing here raises into training.
+    Train scalars go to ``train/*`` at their iteration, validation metrics to ``val/*`` at the iteration where
+    validation ran (``val/epoch`` beside them in epoch-based loops), test metrics to ``test/*`` (``placement``);
+    the config as searchable hyper-parameters and as text; images in RGB with a caption. Only global rank 0
+    has a run, from the runner's first phase until the runner is done with it (``run_session``; a test-only
+    run is tied to the training it tests: ``run_links``). Nothing here raises into training.
 
-    SwanLab runs in a writer process of its own (:mod:`swanlab_backend.handover.writer_process`): a logging call is
-    a conversion and one write to a journal on disk. ``close()``, and every other way out (an exception,
-    Ctrl+C, SIGTERM), waits until the writer has written everything, so that the run is complete when the
-    training exits, also in a container or a Slurm step; a killed training's run is finished as crashed.
-    Without an API key the run is written for the local dashboard (``swanlab watch <log_dir>``); with one
-    (``SWANLAB_API_KEY`` or ``swanlab login``) it goes online, falling back to offline logging when the
-    cloud cannot be reached (:mod:`swanlab_backend.writer.run_lifecycle`).
+    SwanLab runs in a writer process (:mod:`swanlab_backend.handover.writer_process`): a logging call is a
+    conversion and one write to a journal on disk. ``close()`` and every other way out (an exception, Ctrl+C,
+    SIGTERM) wait until the writer has written everything, so the run is complete when the training exits,
+    also in a container or a Slurm step. Without an API key the run is written for the local dashboard
+    (``swanlab watch <log_dir>``); with one it goes online, falling back to offline when the cloud cannot be
+    reached (:mod:`swanlab_backend.writer.run_lifecycle`).
 
     Examples:
         >>> # in a config (the key line is custom_imports):
@@ -87,11 +83,9 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         insights (dict, optional): Arguments of a :class:`~swanlab_backend.insights.SwanlabInsightsHook` to
             add (prediction gallery, per-class results, confusion matrix, PR curves, dataset card); ``dict()``
             for its defaults. Defaults to None (not added).
-        console (str): Whose console the run's console log holds: ``'rank0'``, the training process of global
-            rank 0 (what it prints, MMEngine's log lines, warnings, a crash's traceback), as SwanLab records
-            the process that calls ``swanlab.init``; ``'all'``: every rank's, each line prefixed with
-            ``[rank N]`` (the other ranks hand theirs over in files in the runner's log dir,
-            ``console_rank<N>.*``: on several machines, a shared work dir); ``'off'``: none.
+        console (str): Whose console the run's console log holds: ``'rank0'`` (what global rank 0 prints,
+            MMEngine's log lines, warnings, a crash's traceback); ``'all'``: every rank's, prefixed ``[rank N]``
+            (handed over in files in the runner's log dir: a shared work dir across machines); ``'off'``.
             Defaults to ``'rank0'``.
     """
 
@@ -103,9 +97,9 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         super().__init__(save_dir)
         if insights is not None:
             SwanlabInsightsHook(**insights)  # wrong arguments fail now, before training
-        self._insights, self._log_config_text = insights, log_config_text
-        self._runner_ref, self._next_runner_search = None, 0.0
-        self.link_runner(find_runner())  # built by a Runner: its hooks must join before it registers its own
+        self._log_config_text = log_config_text
+        self._link = RunnerLink(insights)
+        self._link.link(find_runner())  # built by a Runner: its hooks must join before it registers its own
         init_kwargs = plain_options(dict(init_kwargs or {}))  # what crosses to the writer: plain data
         validate_init_kwargs(init_kwargs, getattr(getattr(self.runner, 'cfg', None), 'filename', None))
         self._session_options = RunSession.check_options(
@@ -113,15 +107,14 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
             upload_timeout=upload_timeout, wait_on_close=wait_on_close, max_image_side=max_image_side,
             upload_checkpoints=tuple(upload_checkpoints), max_upload_mb=max_upload_mb)
         self._session: Optional[RunSession] = None
-        self._pending_config: Any = None
-        self._checkpoint_meta: dict = {}
+        self._pending_config, self._checkpoint_meta = None, {}
         self._to_scalar, self._placement = ScalarConverter(), Placement()
 
     def _init_env(self) -> None:
         """First use (MMEngine's ``add_config`` right after the Runner builds its visualizer): the writer
         starts, so that Python, SwanLab and ``swanlab.init`` take their seconds while the runner builds the model."""
         self._session = RunSession(**self._session_options)
-        self.link_runner(find_runner())  # a Visualizer built before its Runner is first used inside it
+        self._link.link(find_runner())  # a Visualizer built before its Runner is first used inside it
         if self.runner is None:  # a script without a Runner; else the runner's first phase starts it
             self._start(None)
 
@@ -129,16 +122,17 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
 
     def link_runner(self, runner: Any) -> None:
         """Makes ``runner``'s progress and phases known to this backend (idempotent)."""
-        if runner is not None and self._runner_ref is None:
-            self._runner_ref = weakref.ref(runner)
-            ensure_swanlab_hook(runner, self._insights)
+        self._link.link(runner)
 
     @property
     def runner(self) -> Any:
-        return self._runner_ref() if self._runner_ref is not None else None
+        return self._link.runner
 
     def set_section(self, section: Optional[str]) -> None:
         self._placement.section = section
+
+    def note_progress(self, iterations_done: int, by_epoch: bool) -> None:
+        self._placement.iterations_done, self._placement.by_epoch = iterations_done, by_epoch
 
     @force_init_env
     def start_phase(self, phase: str) -> None:
@@ -153,22 +147,22 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
     @property  # type: ignore
     @force_init_env
     def experiment(self) -> Optional[RemoteRun]:
-        """The run, as the writer process holds it (``log``, ``config.update``, ``id``, ``dir``, ``url``,
-        ``wait()``); None on ranks other than 0."""
+        """The run in the writer process (``log``, ``config.update``, ``id``, ``dir``, ``url``); None off rank 0."""
         self._start(None)
         return self._session.run
 
     def _start(self, phase: Optional[str]) -> Optional[RemoteRun]:
         """The run to log into, started with the first phase or logging call; None where there is none."""
         session = self._session
-        if session.start(self.runner, phase, self._checkpoint_meta) and self._pending_config is not None:
-            self.add_config(self._pending_config)
+        if session.start(self.runner, phase, self._checkpoint_meta):
+            self._placement.test_step = session.test_step
+            if self._pending_config is not None:
+                self.add_config(self._pending_config)
         return session.run if session.live else None
 
     def keep_open_for_next_phase(self) -> None:
-        """Makes the next :meth:`close` only flush (:class:`SwanlabHook` calls it when training ends):
-        MMEngine closes the visualizer at the end of ``runner.train()``, and a ``runner.test()`` that follows
-        must reach the same experiment. The next ``close()``, the next runner's run or the exit finishes it."""
+        """Makes the next :meth:`close` only flush: MMEngine closes the visualizer at the end of ``train()``,
+        and a ``test()`` that follows must reach the same run (the next runner's run or the exit ends it)."""
         if self._session is not None:
             self._session.training_ended()
 
@@ -193,20 +187,14 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
     def add_config(self, config: Any, **kwargs) -> None:
         """Logs ``config`` as flat hyper-parameters (``model.backbone.depth``...) and, with
         ``log_config_text``, the whole config text (``env.*`` is logged when the run starts)."""
-        not_started = self._session.state is SessionState.NOT_STARTED  # the run starts with the first phase
-        self._pending_config = config if not_started else None
+        # Logged when the run starts, with the runner's first phase.
+        self._pending_config = config if self._session.state is SessionState.NOT_STARTED else None
         if not self._session.live:
             return
         flat, secrets = flatten_config(config.to_dict() if hasattr(config, 'to_dict') else dict(config))
         self._session.run.config.update(flat)
         if self._log_config_text:
-            self._session.submit_after_curves(self._send_config_text, config, secrets)
-
-    def _send_config_text(self, config: Any, secrets: list) -> None:
-        # Formatting the text takes ~0.1 s: here, off the training thread.
-        filename = osp.basename(getattr(config, 'filename', None) or 'config.py')
-        self._session.run.log({'config/config_text': media.text(config_text(config, secrets), caption=filename)},
-                              step=0)
+            self._session.submit_after_curves(self._session.log_built, partial(config_text_chart, config, secrets), 0)
 
     @force_init_env
     def add_scalar(self, name: str, value: Union[int, float, Any], step: int = 0, **kwargs) -> None:
@@ -214,22 +202,17 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
 
     @force_init_env
     def add_scalars(self, scalar_dict: dict, step: int = 0, file_path: Optional[str] = None, **kwargs) -> None:
-        """Logs ``scalar_dict`` under the current section (``train/``, ``val/``, ``test/``).
-
-        Validation and test values are placed at the current training iteration
-        (MMEngine passes the epoch for them), so they never overwrite train values.
-        """
+        """Logs ``scalar_dict`` under the current section (``train/``, ``val/``, ``test/``); validation and test
+        values at the training iteration (MMEngine passes the epoch), so they never overwrite train values."""
         run = self._start(None)
         if run is None:
             return
-        if self._runner_ref is None and time.monotonic() >= self._next_runner_search:
-            self._next_runner_search = time.monotonic() + 1.0  # a script without a Runner: look once a second
-            self.link_runner(find_runner())  # a Visualizer built before its Runner: link on first use
+        self._link.search_once_a_second()
         # Before SwanlabHook has seen a phase (it joins mid-run when linked late), it is training.
-        section = self._placement.section or ('train' if self._runner_ref is not None else None)
+        section = self._placement.section or ('train' if self._link.linked else None)
         data = {self._placement.key(section, key): number for key, number in
                 ((key, self._to_scalar(key, value)) for key, value in scalar_dict.items()) if number is not None}
-        step, extra = self._step_for(section, step)
+        step, extra = self._placement.step(self.runner, section, step)
         if data:
             # The cloud's charts can draw against val/epoch; the local dashboard draws a curve of it.
             for key in self._placement.new_epoch_axes(extra, data):
@@ -240,24 +223,14 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
     @force_init_env
     def log_metrics(self, section: str, metrics: dict) -> None:
         """Logs ``metrics`` under ``section`` at the current iteration (test metrics go here)."""
-        previous, self._placement.section = self._placement.section, section
-        try:
+        with self._placement.in_section(section):
             self.add_scalars(metrics, step=0)
-        finally:
-            self._placement.section = previous
-
-    def _step_for(self, section: Optional[str], step: int) -> tuple:
-        """``(step, extra keys)`` for values of ``section`` that MMEngine logged at ``step``."""
-        return self._placement.step(self.runner, section, step, self._session.test_step)
 
     @force_init_env
     def add_image(self, name: str, image: Any, step: int = 0, **kwargs) -> None:
-        """Logs an image (RGB/RGBA/gray, HWC or CHW, uint8 or float) with its name as caption.
-
-        The pixels go to the writer process as they are; downscaling and encoding happen there.
-        Images drawn during a test (MMEngine passes the batch index as step) are
-        logged together, as one list per name, at the step of the test metrics.
-        """
+        """Logs an image (RGB/RGBA/gray, HWC or CHW, uint8 or float) with its name as caption; the writer
+        downscales and encodes it. A test's images (MMEngine passes the batch index as step) are logged
+        together, one list per name, at the step of the test metrics."""
         run = self._start(None)
         if run is None:
             return
@@ -276,20 +249,21 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         """Logs the images held during the test at the step of its metrics (:class:`SwanlabHook` calls it)."""
         held = self._placement.take_test_images()
         if self._session is not None and self._session.live:
-            step = self._step_for('test', 0)[0]
+            step = self._placement.step(self.runner, 'test', 0)[0]
             for key, images in held.items():
                 self._session.run.log({key: images}, step=step)
 
     @force_init_env
     def log_report(self, section: str, build: Callable[[], dict]) -> None:
-        """Logs what ``build()`` returns (keys to SwanLab values or media) at the step of ``section``'s
-        evaluation (``'dataset'``: step 0). ``build`` runs on a background thread, so drawing costs
-        the training thread nothing (:class:`~swanlab_backend.insights.SwanlabInsightsHook` uses it)."""
-        if self._start(None) is not None:
-            if section == 'dataset':
-                self._session.submit_after_curves(self._session.log_built, build, 0)
-            else:
-                self._session.background.submit(self._session.log_built, build, self._step_for(section, 0)[0])
+        """Logs what ``build()`` returns (keys to values or media) at ``section``'s step (``'dataset'``: 0);
+        ``build`` runs on a background thread, so drawing costs the training nothing (insights use it)."""
+        if self._start(None) is None:
+            return
+        if section == 'dataset':
+            self._session.submit_after_curves(self._session.log_built, build, 0)
+        else:
+            step = self._placement.step(self.runner, section, 0)[0]
+            self._session.background.submit(self._session.log_built, build, step)
 
     @force_init_env
     def add_text(self, name: str, text: str, step: int = 0, caption: Optional[str] = None) -> None:
@@ -297,9 +271,6 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         run = self._start(None)
         if run is not None:
             run.log({name: media.text(text, caption=caption)}, step=int(step))
-
-    def add_graph(self, model: Any, data_batch: Sequence[dict], **kwargs) -> None:
-        """Not supported by SwanLab; kept silent like MMEngine's other backends."""
 
 
 keep_names(VISBACKENDS, BACKEND_NAMES, SwanlabVisBackend)  # SwanLab's own class may come later
