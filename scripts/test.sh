@@ -24,4 +24,4 @@ echo "== tier 1 of 3: hygiene and unit"
 echo "== tier 2 of 3: tooling"
 "${PYTEST[@]}" tests/tooling
 echo "== tier 3 of 3: integration"
-"${PYTEST[@]}" tests -m integration
+"${PYTEST[@]}" tests -m integration --durations=25  # the slowest, to keep the tier within its budget
