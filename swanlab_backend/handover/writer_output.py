@@ -20,6 +20,7 @@ from mmengine.logging import print_log
 
 MARK, LEVEL_END, NEWLINE = '\x1e', '\x1f', '\x1d'
 MAX_READ = 1 << 20
+_secrets: set = set()  # what the writer must never print (the alert channels' secrets): blanked out
 
 
 class WriterOutput:
@@ -71,10 +72,14 @@ class _NeverFailing:
         self._stream = stream
 
     def write(self, text: str) -> int:
+        length = len(text)
+        for secret in _secrets:
+            text = text.replace(secret, '***')
         try:
-            return self._stream.write(text)
+            self._stream.write(text)
         except (OSError, ValueError):
-            return len(text)
+            pass
+        return length
 
     def flush(self) -> None:
         try:
@@ -84,6 +89,12 @@ class _NeverFailing:
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+def keep_out(secret: str) -> None:
+    """Writer side: ``secret`` is printed as ``***`` from now on, by this package and by SwanLab."""
+    if secret:
+        _secrets.add(secret)
 
 
 def prepare_writer_output() -> None:

@@ -10,6 +10,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop
 
+from ..handover import progress
 from .run_links import is_test_only
 from .runner_follower import followers
 
@@ -43,6 +44,7 @@ class SwanlabHook(Hook):
             backend.note_checkpoint(checkpoint.get('meta') or {})
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        progress.iteration_done('train')
         self._note_progress(runner, runner.iter + 1)  # the loop counts this iteration after its hooks
         for ledger in _ledgers(runner):  # CheckpointHook (VERY_LOW) has saved by now
             ledger.saved(runner, runner.iter + 1, runner.epoch)
@@ -57,6 +59,12 @@ class SwanlabHook(Hook):
         # LoggerHook closes the visualizer right after this; a following test() must still be logged.
         for backend in followers(runner):
             backend.keep_open_for_next_phase()
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        progress.iteration_done('val')  # a long evaluation is progress, not a stall
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        progress.iteration_done('test')
 
     def before_val_epoch(self, runner) -> None:
         self._set_section(runner, 'val')
