@@ -35,6 +35,7 @@ CHARTS = {  # file: (experiment, chart title)
     'per_class_chart': (CLASSIFICATION, 'val/per_class/chart'),
     'confusion_matrix': (CLASSIFICATION, 'val/confusion_matrix'),
     'dataset_card': (DETECTION, 'dataset/instances_per_class'),
+    'alerts_finished': (CLASSIFICATION, 'alerts/finished'),  # every run's summary (README: Alerts)
 }
 
 

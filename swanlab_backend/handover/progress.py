@@ -42,7 +42,8 @@ def snapshot() -> dict:
 
 
 class ProgressReporter:
-    """Writes :func:`snapshot` into ``folder`` once a second while it changes, and calls ``tick`` each time."""
+    """Writes :func:`snapshot` into ``folder`` once a second while it changes (and at :meth:`stop`), and calls
+    ``tick`` each time."""
 
     def __init__(self, folder: str, tick: Callable[[], None]):
         self._path, self._tick = osp.join(folder, PROGRESS_FILE), tick
@@ -51,7 +52,9 @@ class ProgressReporter:
         self._thread.start()
 
     def stop(self) -> None:
+        """Before the run's end is handed over: the final counts, for the summary."""
         self._stop.set()
+        _write(self._path, snapshot())
 
     def _work(self) -> None:
         written: Optional[dict] = None

@@ -53,8 +53,11 @@ class Alerts:
 
     def finish(self, state: str, error: Optional[str]) -> None:
         """Before the run is finished: the crash alert and the summary, then the channels send what is left."""
+        now = time.monotonic()
+        if self._folder is not None:  # the final counts, for the summary (no stall is alerted at the end)
+            self._rules.progress(read_progress(self._folder), now, training_alive=False)
         where = getattr(self._run, 'url', None) if self._run.mode == 'online' else str(self._run.dir)
-        self._emit(self._rules.finish(state, error, where or str(self._run.dir), time.monotonic()))
+        self._emit(self._rules.finish(state, error, where or str(self._run.dir), now))
         self._delivery.drain(DRAIN_TIMEOUT_S)
 
     def _emit(self, alerts: list) -> None:
