@@ -41,8 +41,9 @@ class _Inbox:
         deadline = time.monotonic() + timeout
         with self._lock:
             while not any(predicate(*m) for m in self.messages):
-                if not self._lock.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() > deadline:
+                if time.monotonic() > deadline:
                     raise AssertionError(f'no such message within {timeout} s; got {self.messages}')
+                self._lock.wait(max(0.01, deadline - time.monotonic()))
             return next(m for m in self.messages if predicate(*m))
 
     def take(self):
@@ -65,7 +66,7 @@ def http_receiver(inbox):
                 inbox.add('webhook', body['kind'], body['title'] + '\n' + body['text'])
             elif self.path == f'/slack/{SLACK_TOKEN}':
                 inbox.add('slack', None, body['text'])
-            self.send_response(200 if self.path.endswith(('_TOKEN', HOOK_TOKEN, SLACK_TOKEN)) else 404)
+            self.send_response(200 if self.path in (f'/hook/{HOOK_TOKEN}', f'/slack/{SLACK_TOKEN}') else 404)
             self.end_headers()
 
         def log_message(self, *args):
@@ -99,14 +100,16 @@ def smtp_port(inbox, certificate):
             return '250 OK'
 
     def authenticate(server, session, envelope, mechanism, auth_data):
-        return AuthResult(success=auth_data.login == b'trainer@localhost' and auth_data.password == SMTP_PASSWORD.encode())
+        login = (auth_data.login, auth_data.password)
+        return AuthResult(success=login == (b'trainer@localhost', SMTP_PASSWORD.encode()))
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*map(str, certificate))
-    controller = Controller(Handler(), hostname='127.0.0.1', port=0, tls_context=context, require_starttls=True,
-                            authenticator=authenticate, auth_require_tls=True)
+    from ci.dashboard import free_port
+    controller = Controller(Handler(), hostname='127.0.0.1', port=free_port(), tls_context=context,
+                            require_starttls=True, authenticator=authenticate, auth_require_tls=True)
     controller.start()
-    yield controller.server.sockets[0].getsockname()[1] if controller.port == 0 else controller.port
+    yield controller.port
     controller.stop()
 
 
@@ -199,7 +202,8 @@ def test_a_hang_is_alerted_within_its_stall_time_while_the_training_lives(inbox,
             if 'TOY_HANGING' in line:
                 break
         hung = time.monotonic()
-        stall = inbox.wait_for(lambda channel, kind, text: channel == 'webhook' and kind == 'stall', 60)[2]
+        stall = inbox.wait_for(lambda channel, kind, text: channel == 'webhook' and kind == 'stall'
+                               and 'train iteration 2' in text, 60)[2]
         waited = time.monotonic() - hung
         print(f'stall alert {waited:.1f} s after the hang (stall_minutes=0.05: 3 s)')
         assert waited < 20

@@ -1,7 +1,8 @@
 """Training side: how far the training, validation and test loops are, for the writer's stall alert.
 
 :class:`SwanlabHook <swanlab_backend.mmengine.hook.SwanlabHook>` counts each finished iteration
-(:func:`iteration_done`: two assignments and a clock read, no I/O); a thread writes the counts and each
+(:func:`iteration_done`: two assignments and a clock read, no I/O) and says which loops run (:func:`phase`:
+between them, after ``train()`` and before a ``test()`` that may follow, no iteration is due); a thread writes the counts and each
 phase's median iteration time into ``progress.json`` next to the journal once a second, and on the way lets
 the training side relay the writer's output, so that an alert the writer prints reaches the console while
 the training thread is stuck. The writer (:mod:`swanlab_backend.writer.alert_rules`) sees a count that no
@@ -22,6 +23,7 @@ EVERY_S = 1.0
 _DURATIONS = 101  # the latest iteration times of each phase the median is taken of
 
 _counts: Dict[str, int] = {}
+_running: Dict[str, bool] = {}
 _durations: Dict[str, deque] = {}
 _last = {'phase': None, 'time': None}
 
@@ -35,10 +37,17 @@ def iteration_done(phase: str) -> None:
     _last['phase'], _last['time'] = phase, now
 
 
+def phase(name: str, running: bool) -> None:
+    """The ``train``, ``val`` or ``test`` loop begins (``running``) or ends."""
+    _running[name] = running
+
+
 def snapshot() -> dict:
-    """What ``progress.json`` holds: the phase of the latest iteration, the counts, the medians in seconds."""
+    """What ``progress.json`` holds: the phase of the latest iteration, the counts, the medians in seconds, the
+    loops that run."""
     medians = {phase: statistics.median(list(times)) for phase, times in list(_durations.items()) if times}
-    return {'phase': _last['phase'], 'counts': dict(_counts), 'median_s': medians}
+    return {'phase': _last['phase'], 'counts': dict(_counts), 'median_s': medians,
+            'running': sorted(name for name, running in list(_running.items()) if running)}
 
 
 class ProgressReporter:

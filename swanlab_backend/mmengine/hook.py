@@ -30,14 +30,23 @@ class SwanlabHook(Hook):
             backend.link_runner(runner)
 
     def before_train(self, runner) -> None:
+        progress.phase('train', running=True)
         self._note_progress(runner, runner.iter)
         self._start(runner, 'train')
 
     def before_val(self, runner) -> None:
+        progress.phase('val', running=True)
         self._start(runner, 'val')  # a runner.val() of its own; during training the run has started
 
+    def after_val(self, runner) -> None:
+        progress.phase('val', running=False)
+
     def before_test(self, runner) -> None:
+        progress.phase('test', running=True)
         self._start(runner, 'test')
+
+    def after_test(self, runner) -> None:
+        progress.phase('test', running=False)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         for backend in followers(runner):
@@ -54,6 +63,7 @@ class SwanlabHook(Hook):
             ledger.saved(runner, runner.iter, runner.epoch)
 
     def after_train(self, runner) -> None:
+        progress.phase('train', running=False)
         for ledger in _ledgers(runner):
             ledger.training_ended(runner)
         # LoggerHook closes the visualizer right after this; a following test() must still be logged.

@@ -6,7 +6,7 @@ what the writer saw and the time, and returns the alerts (:mod:`swanlab_backend.
 - **NaN/Inf**: a key with ``loss`` in its name whose value is not finite; once per key.
 - **Stall**: the iteration counts of ``progress.json`` (:mod:`swanlab_backend.handover.progress`) have not
   moved for ``stall_minutes`` (or 10 x the median iteration time of the phase, at least 10 minutes) while
-  the training process lives; once per stall, again after progress resumed and stopped anew.
+  a loop runs and the training process lives; once per stall, again after progress resumed and stopped anew.
 - **New best**: ``best/<metric>`` (the checkpoint ledger's, at each validation) improves on an earlier best.
 - **Crashed/aborted** and **finished**: at the run's end; the summary is written into every run.
 - **Rate limit**: at most ``max_per_hour`` deliveries in any hour; the run's end is always delivered.
@@ -68,6 +68,7 @@ class AlertRules:
         self._partial = ''
         self._counts: Dict[str, int] = {}
         self._phase: Optional[str] = None
+        self._loops: List[str] = []
         self._moved_at, self._stalled = now, False
 
     # ---- what the journal brings ---------------------------------------------------------------------------
@@ -120,12 +121,12 @@ class AlertRules:
 
     def progress(self, state: dict, now: float, training_alive: bool) -> List[Alert]:
         """``progress.json`` as read at ``now``."""
-        counts = state.get('counts') or {}
-        if counts != self._counts:
-            self._counts, self._phase = dict(counts), state.get('phase')
+        counts, running = state.get('counts') or {}, state.get('running') or []
+        if counts != self._counts or running != self._loops:
+            self._counts, self._phase, self._loops = dict(counts), state.get('phase'), list(running)
             self._moved_at, self._stalled = now, False
             return []
-        if self._stalled or not training_alive or not self.options['stall']:
+        if self._stalled or not running or not training_alive or not self.options['stall']:
             return []
         limit, why = self.stall_limit(self._phase, (state.get('median_s') or {}).get(self._phase))
         idle = now - self._moved_at

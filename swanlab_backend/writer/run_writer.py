@@ -15,7 +15,9 @@ writer writes everything that reached the journal and finishes the run as crashe
 Next to the journal: ``status.json`` tells the training side (and
 :func:`~swanlab_backend.handover.writer_process.wait_until_written`) how far it got, with the
 ``cursor`` before which SwanLab has surely written everything; ``run.json`` keeps how
-the run was started (init arguments, config, metric definitions). With both, a
+the run was started (init arguments, config, metric definitions); ``progress.json``, the training's
+iteration counts (:mod:`swanlab_backend.handover.progress`), feeds the stall alert
+(:mod:`swanlab_backend.writer.alerts`). With ``status.json`` and ``run.json``, a
 writer started with ``--continue`` takes over from one that died: the same run online,
 a continuation run locally and offline (the first one marked crashed), and
 :mod:`swanlab_backend.replay` writes a journal whose training and writer both died.
@@ -307,11 +309,17 @@ class RunWriter:
                 self.status['continues'] = {k: continued_from.get(k) for k in ('id', 'dir', 'mode', 'pid')}
             if spec.get('run_id_file'):
                 remember_run_id(spec['run_id_file'], self._run.id)
-            kwargs = spec['init_kwargs']
+            self._start_alerts(spec)
+        self._save_status()
+
+    def _start_alerts(self, spec: dict) -> None:
+        kwargs = spec['init_kwargs']
+        try:
             self._alerts = Alerts(spec.get('alerts'), self._run,
                                   kwargs.get('experiment_name') or kwargs.get('name') or self._run.id, self.folder,
                                   lambda: not self._parent_gone(), (spec.get('process') or {}).get('pid'))
-        self._save_status()
+        except Exception as e:  # the run goes on without alerts
+            self._report_once(e)
 
     def _take_over(self) -> tuple:
         """Starts the run of a writer that died; returns where in the journal to go on."""

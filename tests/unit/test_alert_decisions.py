@@ -42,7 +42,8 @@ def test_the_defaults_are_the_alerts_that_cannot_be_noisy():
     (dict(channels=[dict(type='SlackCallback', webhook_url_env='ALERTS_TEST_UNSET')]),
      'the environment variable ALERTS_TEST_UNSET is not set: export ALERTS_TEST_UNSET=... before training'),
     (dict(channels=[dict(type='LarkCallback')]), "(LarkCallback) needs ['webhook_url']"),
-    (dict(channels=[dict(type='webhook', url_env='X', timout=3)]), "has no argument 'timout' (did you mean 'timeout'?)"),
+    (dict(channels=[dict(type='webhook', url_env='X', timout=3)]),
+     "has no argument 'timout' (did you mean 'timeout'?)"),
 ])
 def test_options_that_cannot_work_fail_with_the_fix(alerts, message, monkeypatch):
     monkeypatch.setenv('X', 'http://127.0.0.1:9/')
@@ -91,23 +92,27 @@ def test_a_non_finite_loss_is_alerted_once_per_loss_with_its_iteration():
 
 def test_a_stall_is_alerted_once_after_its_limit_and_again_after_progress_resumed():
     decide = rules(stall_minutes=2)
-    moving = {'phase': 'train', 'counts': {'train': 10}, 'median_s': {'train': 0.5}}
+    moving = {'phase': 'train', 'counts': {'train': 10}, 'median_s': {'train': 0.5}, 'running': ['train']}
     assert decide.progress(moving, 0.0, True) == []
     assert decide.progress(moving, 119.0, True) == []
     (alert,) = decide.progress(moving, 121.0, True)
     assert alert.kind == 'stall' and 'No training, validation or test iteration for 2 min 01 s' in alert.text
     assert 'train iteration 10' in alert.text and 'py-spy dump --pid 4242' in alert.text
     assert decide.progress(moving, 500.0, True) == []  # once per stall
-    evaluating = {'phase': 'val', 'counts': {'train': 10, 'val': 1}, 'median_s': {'train': 0.5}}
+    evaluating = {'phase': 'val', 'counts': {'train': 10, 'val': 1}, 'median_s': {'train': 0.5},
+                  'running': ['train', 'val']}
     assert decide.progress(evaluating, 501.0, True) == []  # a validation iteration is progress
     assert decide.progress(evaluating, 620.0, True) == []
     assert [a.kind for a in decide.progress(evaluating, 622.0, True)] == ['stall']
 
 
-def test_no_stall_is_alerted_for_a_training_process_that_is_gone():
+def test_no_stall_is_alerted_for_a_training_process_that_is_gone_or_between_loops():
     decide = rules(stall_minutes=1)
-    assert decide.progress({'counts': {'train': 1}}, 0.0, True) == []
-    assert decide.progress({'counts': {'train': 1}}, 3600.0, False) == []
+    assert decide.progress({'counts': {'train': 1}, 'running': ['train']}, 0.0, True) == []
+    assert decide.progress({'counts': {'train': 1}, 'running': ['train']}, 3600.0, False) == []
+    decide = rules(stall_minutes=1)  # train() has returned; a test() may follow, or the script does more
+    assert decide.progress({'counts': {'train': 8}, 'running': []}, 0.0, True) == []
+    assert decide.progress({'counts': {'train': 8}, 'running': []}, 3600.0, True) == []
 
 
 def test_the_default_stall_limit_is_ten_median_iterations_and_at_least_ten_minutes():
@@ -117,12 +122,16 @@ def test_the_default_stall_limit_is_ten_median_iterations_and_at_least_ten_minut
     assert decide.stall_limit(None, None)[0] == 10 * MIN
 
 
-def test_the_training_side_counts_iterations_and_their_median_time():
+def test_the_training_side_counts_iterations_their_median_time_and_the_loops_that_run():
     before = progress.snapshot()['counts'].get('test', 0)
+    progress.phase('test', running=True)
     for _ in range(3):
         progress.iteration_done('test')
     state = progress.snapshot()
     assert state['phase'] == 'test' and state['counts']['test'] == before + 3 and state['median_s']['test'] >= 0
+    assert 'test' in state['running']
+    progress.phase('test', running=False)
+    assert 'test' not in progress.snapshot()['running']
 
 
 # ---- new best, the end, the rate limit ---------------------------------------------------------------------------
