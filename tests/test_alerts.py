@@ -117,7 +117,8 @@ def smtp_port(inbox, certificate):
 def alert_env(http_receiver, certificate):
     """The training's environment: the secrets in variables, the test's certificate trusted."""
     return clean_env(SMTP_PASSWORD=SMTP_PASSWORD, ALERT_WEBHOOK_URL=f'{http_receiver}/hook/{HOOK_TOKEN}',
-                     SLACK_WEBHOOK_URL=f'{http_receiver}/slack/{SLACK_TOKEN}', SSL_CERT_FILE=str(certificate[0]))
+                     SLACK_WEBHOOK_URL=f'{http_receiver}/slack/{SLACK_TOKEN}', SSL_CERT_FILE=str(certificate[0]),
+                     NO_PROXY='127.0.0.1,localhost', no_proxy='127.0.0.1,localhost')
 
 
 def _alerts(smtp_port, **options):

@@ -2,12 +2,13 @@
 
 :class:`SwanlabHook <swanlab_backend.mmengine.hook.SwanlabHook>` counts each finished iteration
 (:func:`iteration_done`: two assignments and a clock read, no I/O) and says which loops run (:func:`phase`:
-between them, after ``train()`` and before a ``test()`` that may follow, no iteration is due); a thread writes the counts and each
-phase's median iteration time into ``progress.json`` next to the journal once a second, and on the way lets
-the training side relay the writer's output, so that an alert the writer prints reaches the console while
-the training thread is stuck. The writer (:mod:`swanlab_backend.writer.alert_rules`) sees a count that no
-longer moves while the training process lives: a hung dataloader or collective. A long validation or test is
-progress: its iterations count too.
+between them, after ``train()`` and before a ``test()`` that may follow, no iteration is due); a thread
+writes the counts and each phase's median iteration time into ``progress.json`` next to the journal once a
+second, and on the way lets the training side relay the writer's output, so that an alert the writer prints
+reaches the console while the training thread is stuck. The writer
+(:mod:`swanlab_backend.writer.alert_rules`) sees a count that no longer moves while a loop runs and the
+training process lives: a hung dataloader or collective. A long validation or test is progress: its
+iterations count too.
 """
 import json
 import os

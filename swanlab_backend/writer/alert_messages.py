@@ -7,6 +7,7 @@ class Alert(NamedTuple):
     title: str
     text: str
     deliver: bool = True  # False: only into the run and the console
+    good_news: bool = False  # printed as information, not as a warning
 
 
 def _number(value: float) -> str:
@@ -39,7 +40,7 @@ def stall(run: str, idle_s: float, phase: Optional[str], done: int, limit_s: flo
 
 def new_best(run: str, metric: str, value: float, before: float, step: int) -> Alert:
     return Alert('new_best', f'{run}: new best {metric} = {_number(value)}',
-                 f'{metric} = {_number(value)} at iteration {step} (the best was {_number(before)}).')
+                 f'{metric} = {_number(value)} at iteration {step} (the best was {_number(before)}).', good_news=True)
 
 
 def ended_badly(run: str, state: str, error: Optional[str], console: Sequence[str], step: int) -> Alert:
@@ -69,7 +70,7 @@ def finished(run: str, state: str, wall_s: float, counts: Dict[str, int], val: T
     lines.append(f'Best checkpoint: {best_checkpoint}' if best_checkpoint
                  else 'Best checkpoint: none (CheckpointHook save_best is not set)')
     lines.append(f'Run: {where}')
-    return Alert('finished', f'{run}: finished ({state})', '\n'.join(lines), deliver)
+    return Alert('finished', f'{run}: finished ({state})', '\n'.join(lines), deliver, good_news=state == 'success')
 
 
 def _metrics(metrics: dict) -> str:

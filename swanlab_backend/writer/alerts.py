@@ -72,9 +72,8 @@ class Alerts:
         # One point per step and key: a second alert of a kind at the same step goes one step on.
         step = max(self._rules.step, self._last_steps.get(key, -1) + 1)
         self._last_steps[key] = step
-        good_news = alert.kind == 'new_best' or alert.title.endswith('(success)')
         print_log(f'SwanLab alert: {alert.title}\n{alert.text}', logger='current',
-                  level=logging.INFO if good_news else logging.WARNING)
+                  level=logging.INFO if alert.good_news else logging.WARNING)
         try:
             self._run.log({key: swanlab.Text(alert.text, caption=alert.title)}, step=step)
         except Exception as e:

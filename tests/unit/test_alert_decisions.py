@@ -9,9 +9,9 @@ from swanlab_backend import alert_options
 from swanlab_backend.alert_options import check_alerts, resolve_channel
 from swanlab_backend.handover import progress, writer_output
 from swanlab_backend.mmengine.checkpoints import CheckpointLedger
+from swanlab_backend.writer import delivery
 from swanlab_backend.writer.alert_messages import Alert
 from swanlab_backend.writer.alert_rules import AlertRules, best_checkpoint_in
-from swanlab_backend.writer import delivery
 
 MIN = 60.0
 
