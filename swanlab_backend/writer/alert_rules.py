@@ -20,6 +20,7 @@ from . import alert_messages as messages
 from .alert_messages import Alert
 
 BEST, ITER_SUFFIX = 'best/', '_iter'
+NOT_METRICS = ('time', 'data_time', 'epoch', 'memory')  # what MMEngine's LoggerHook logs beside the metrics
 CONSOLE_LINES = 40
 # CheckpointLedger.table(): fixed-width columns; a best checkpoint has '*' in the 'best' one.
 LEDGER_NAME, LEDGER_BEST = slice(0, 40), slice(65, 69)
@@ -86,7 +87,9 @@ class AlertRules:
                     self._alerted_losses.add(key)
                     bad[key] = value
                 continue
-            if key.startswith('val/') and key != 'val/epoch':
+            if key.rsplit('/', 1)[-1] in NOT_METRICS:
+                continue
+            if key.startswith('val/'):
                 self._val[key], self._val_step = float(value), step
             elif key.startswith('test/'):
                 self._test[key] = float(value)

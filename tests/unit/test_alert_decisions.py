@@ -151,7 +151,8 @@ def test_a_finished_run_sums_up_its_final_metrics_best_checkpoint_and_wall_time(
                       for n, i, e, b in (('epoch_1.pth', 4, 1, False), ('best_accuracy_epoch_2.pth', 8, 2, True),
                                          ('epoch_2.pth', 8, 2, False))]
     decide = rules()
-    decide.numbers({'val/accuracy': 62.5, 'val/epoch': 2.0, 'best/accuracy': 62.5, 'best/accuracy_iter': 8.0}, 8, 1)
+    decide.numbers({'val/accuracy': 62.5, 'val/epoch': 2.0, 'val/time': 0.1, 'best/accuracy': 62.5,
+                    'best/accuracy_iter': 8.0}, 8, 1)
     decide.ledger(ledger.table())
     decide.numbers({'test/accuracy': 60.0}, 8, 2.0)
     (alert,) = decide.finish('success', None, '/runs/run-1', 3725.0)
