@@ -23,7 +23,8 @@ import pytest
 from helpers import TOY_TRAIN, clean_env, recorded_runs
 
 SMTP_PASSWORD, HOOK_TOKEN, SLACK_TOKEN = 'smtp-pw-5d1e9a', 'hook-tok-83c2f0', 'slack-tok-b7e415'
-SECRETS = (SMTP_PASSWORD, HOOK_TOKEN, SLACK_TOKEN)
+DEAD_TOKEN = 'dead-tok-1c94e2'  # a Slack webhook nothing answers: SwanLab's plugin logs the failure with its URL
+SECRETS = (SMTP_PASSWORD, HOOK_TOKEN, SLACK_TOKEN, DEAD_TOKEN)
 
 
 class _Inbox:
@@ -116,16 +117,20 @@ def smtp_port(inbox, certificate):
 @pytest.fixture(scope='module')
 def alert_env(http_receiver, certificate):
     """The training's environment: the secrets in variables, the test's certificate trusted."""
+    from ci.dashboard import free_port
     return clean_env(SMTP_PASSWORD=SMTP_PASSWORD, ALERT_WEBHOOK_URL=f'{http_receiver}/hook/{HOOK_TOKEN}',
+                     DEAD_WEBHOOK_URL=f'http://127.0.0.1:{free_port()}/slack/{DEAD_TOKEN}',
                      SLACK_WEBHOOK_URL=f'{http_receiver}/slack/{SLACK_TOKEN}', SSL_CERT_FILE=str(certificate[0]),
                      NO_PROXY='127.0.0.1,localhost', no_proxy='127.0.0.1,localhost')
 
 
-def _alerts(smtp_port, **options):
+def _alerts(smtp_port, dead_channel=False, **options):
     channels = [dict(type='webhook', url_env='ALERT_WEBHOOK_URL'),
                 dict(type='SlackCallback', webhook_url_env='SLACK_WEBHOOK_URL', language='en'),
                 dict(type='EmailCallback', sender_email='trainer@localhost', receiver_email='me@localhost',
                      password_env='SMTP_PASSWORD', smtp_server='localhost', port=smtp_port, language='en')]
+    if dead_channel:
+        channels.append(dict(type='SlackCallback', webhook_url_env='DEAD_WEBHOOK_URL'))
     return repr({'alerts': dict(options, channels=channels)})
 
 
@@ -175,7 +180,7 @@ def test_a_crash_tells_the_exception_and_the_last_lines(toy_run, inbox, smtp_por
                                                         tmp_path):
     inbox.take()
     result = toy_run('alerts-crashed', '--length', 2, '--crash-at', 3, '--markers-at', 2,
-                     '--backend-options', _alerts(smtp_port), env=alert_env, expect=1)
+                     '--backend-options', _alerts(smtp_port, dead_channel=True), env=alert_env, expect=1)
     crashed = inbox.wait_for(lambda channel, kind, text: channel == 'webhook' and kind == 'crashed', 30)[2]
     assert 'The run crashed after iteration 2' in crashed
     assert 'RuntimeError: toy failure at iteration 3' in crashed
@@ -185,7 +190,10 @@ def test_a_crash_tells_the_exception_and_the_last_lines(toy_run, inbox, smtp_por
     assert [kind for channel, kind, _ in inbox.messages if channel == 'webhook'] == ['crashed']  # not twice
     experiment = dashboard.experiment('alerts-crashed')
     assert 'State: crashed' in dashboard.media(experiment, 'alerts/finished')[0]['files'][0]
-    _no_secret_anywhere(result.stdout + result.stderr, tmp_path / 'work_dir', swanlog)
+    output = result.stdout + result.stderr
+    assert 'SlackBot sending failed' in output  # the channel nothing answers: SwanLab's plugin says so
+    assert list(swanlog.glob('run-*/**/debug.log')), 'SwanLab keeps no debug.log any more: check where it logs'
+    _no_secret_anywhere(output, tmp_path / 'work_dir', swanlog)
 
 
 def test_a_hang_is_alerted_within_its_stall_time_while_the_training_lives(inbox, smtp_port, alert_env, swanlog,

@@ -4,9 +4,9 @@ Each channel has a daemon thread of its own and sends in order: a plain webhook 
 (``{"kind", "title", "text", "run"}``, a short timeout), SwanLab's notification plugins
 (``EmailCallback``, ``LarkCallback``, ``SlackCallback``...) are built here and their own sending code
 makes the call, with the alert as their message. A channel that fails is one warning (per channel), with
-every secret it uses blanked out; the next alerts still try it. The secrets are also kept out of what this
-process prints (:func:`~swanlab_backend.handover.writer_output.keep_out`): SwanLab's plugins print their
-failures with the exception, which may hold a webhook URL.
+every secret blanked out; the next alerts still try it. The secrets are also kept out of what this process
+prints and of SwanLab's own log file (:func:`~swanlab_backend.handover.writer_output.keep_out`): SwanLab's
+plugins report their failures with the exception, which may hold a webhook URL's token.
 """
 import html
 import importlib
@@ -21,7 +21,7 @@ from typing import Any, List, Optional, Tuple
 from mmengine.logging import print_log
 
 from ..alert_options import WEBHOOK, resolve_channel
-from ..handover.writer_output import keep_out
+from ..handover.writer_output import blank_out, keep_out
 from ..swanlab_options import CALLBACKS
 from ..warn_once import WarnOnce
 from .alert_messages import Alert
@@ -41,11 +41,11 @@ class Delivery:
             try:
                 kind, arguments, secrets = resolve_channel(channel)
             except ValueError as e:  # the variable or file went away since the training checked it
-                self._warn(index, channel.get('type'), str(e), [])
+                self._warn(index, channel.get('type'), str(e))
                 continue
             for secret in secrets:
                 keep_out(secret)
-            self._channels.append(_Channel(index, kind, arguments, secrets, self))
+            self._channels.append(_Channel(index, kind, arguments, self))
 
     def send(self, alert: Alert) -> None:
         for channel in self._channels:
@@ -59,19 +59,18 @@ class Delivery:
         for channel in self._channels:
             channel.thread.join(max(0.0, deadline - time.monotonic()))
             if channel.thread.is_alive():
-                self._warn(channel.index, channel.kind, f'still sending after {timeout:.0f} s; given up', [])
+                self._warn(channel.index, channel.kind, f'still sending after {timeout:.0f} s; given up')
 
-    def _warn(self, index: int, kind: Any, why: str, secrets: List[str]) -> None:
-        for secret in secrets:
-            why = why.replace(secret, '***')
+    def _warn(self, index: int, kind: Any, why: str) -> None:
+        why = blank_out(why)
         self._warned(index, print_log, f"SwanLab: alert channel alerts['channels'][{index}] ({kind}) could not "
                                        f'send: {why}. Training goes on; later alerts still try it (this warning '
                                        'is shown once).', logger='current', level=logging.WARNING)
 
 
 class _Channel:
-    def __init__(self, index: int, kind: str, arguments: dict, secrets: List[str], delivery: Delivery):
-        self.index, self.kind, self._arguments, self._secrets = index, kind, arguments, secrets
+    def __init__(self, index: int, kind: str, arguments: dict, delivery: Delivery):
+        self.index, self.kind, self._arguments = index, kind, arguments
         self._delivery = delivery
         self.queue: 'queue.Queue' = queue.Queue()
         self.thread = threading.Thread(target=self._work, name=f'swanlab-alerts-{index}', daemon=True)
@@ -87,7 +86,7 @@ class _Channel:
                 plugin = plugin or _build_plugin(self.kind, self._arguments)
                 _send_with_plugin(plugin, alert)
             except Exception as e:
-                self._delivery._warn(self.index, self.kind, f'{type(e).__name__}: {e}', self._secrets)
+                self._delivery._warn(self.index, self.kind, f'{type(e).__name__}: {e}')
 
     def _post(self, alert: Alert) -> None:
         body = json.dumps({'kind': alert.kind, 'title': alert.title, 'text': alert.text,

@@ -226,9 +226,25 @@ def test_the_webhook_gets_a_json_post_and_a_failing_channel_is_one_warning_witho
     assert 'T0KEN' not in warning
 
 
-def test_what_the_writer_prints_never_holds_a_secret():
+def test_what_the_writer_prints_and_swanlab_logs_never_holds_a_secret_nor_a_webhook_token():
     import io
+    import logging
     stream = io.StringIO()
-    writer_output.keep_out('T0KEN-printed')
-    writer_output._NeverFailing(stream).write('POST http://127.0.0.1/hook/T0KEN-printed failed')
-    assert stream.getvalue() == 'POST http://127.0.0.1/hook/*** failed'
+    writer_output.keep_out('https://hooks.example.com/services/T0KEN-printed-0123?key=K3Y-printed-4567')
+    writer_output._NeverFailing(stream).write('POST https://hooks.example.com/services/T0KEN-printed-0123?key='
+                                              'K3Y-printed-4567 failed; retried url: /services/T0KEN-printed-0123')
+    assert stream.getvalue() == 'POST *** failed; retried url: /services/***'
+    logged = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            logged.append(record.getMessage())
+
+    swanlab_log = logging.getLogger(writer_output.SWANLAB_LOG)
+    handler = Collect()
+    swanlab_log.addHandler(handler)
+    try:
+        swanlab_log.error('Max retries exceeded with url: %s', '/services/T0KEN-printed-0123?key=K3Y-printed-4567')
+    finally:
+        swanlab_log.removeHandler(handler)
+    assert logged == ['Max retries exceeded with url: /services/***?key=***']
