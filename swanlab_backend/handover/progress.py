@@ -62,8 +62,11 @@ class ProgressReporter:
         self._thread.start()
 
     def stop(self) -> None:
-        """Before the run's end is handed over: the final counts, for the summary."""
+        """Before the run's end is handed over: the final counts, for the summary. The thread is done first: the
+        wait for the writer relays its output from then on, and two relays at once could show a line twice."""
         self._stop.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=2)  # bounded: a signal handler may be the caller
         _write(self._path, snapshot())
 
     def _work(self) -> None:
