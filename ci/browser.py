@@ -79,6 +79,16 @@ class DashboardBrowser:
         return [text.strip() for text in page.locator(f'{CHART} p.font-semibold').all_inner_texts()]
 
     @staticmethod
+    def full_text(page: Any, chart: Any) -> Any:
+        """The dialog a text chart opens with its first text in full (its zoom icon shows on hover)."""
+        chart.locator('.line').first.hover()
+        chart.locator('.line svg').first.click()
+        dialog = page.locator('.sl-dialog').first
+        dialog.wait_for()
+        page.wait_for_timeout(500)  # its bounce-in animation
+        return dialog
+
+    @staticmethod
     def chart(page: Any, title: str) -> Any:
         """The chart card titled ``title`` (its kind is in its class: ``line-chart``, ``image-chart``...)."""
         return page.locator(CHART).filter(has=page.locator('p.font-semibold', has_text=title)).filter(

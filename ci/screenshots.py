@@ -36,6 +36,9 @@ CHARTS = {  # file: (experiment, chart title)
     'confusion_matrix': (CLASSIFICATION, 'val/confusion_matrix'),
     'dataset_card': (DETECTION, 'dataset/instances_per_class'),
 }
+TEXTS = {  # file: (experiment, text chart title): its first text, opened in full (the card cuts it to one line)
+    'alerts_finished': (CLASSIFICATION, 'alerts/finished'),  # every run's summary (README: Alerts)
+}
 
 
 def run_demos(out: str) -> str:
@@ -67,12 +70,16 @@ def screenshots(board: LocalDashboard, out: str) -> None:
         card.wait_for_selector('text=model.backbone.type', timeout=30_000)
         save(card.screenshot(), os.path.join(out, 'config.png'))
         pages = {}
-        for name, (experiment_name, title) in CHARTS.items():
+        for name, (experiment_name, title) in {**CHARTS, **TEXTS}.items():
             if experiment_name not in pages:
                 pages[experiment_name] = browser.experiment_page(board.experiment(experiment_name))
-            chart = browser.chart(pages[experiment_name], title)
+            page = pages[experiment_name]
+            chart = browser.chart(page, title)
             chart.scroll_into_view_if_needed()
-            save(chart.screenshot(), os.path.join(out, f'{name}.png'))
+            shown = browser.full_text(page, chart) if name in TEXTS else chart
+            save(shown.screenshot(), os.path.join(out, f'{name}.png'))
+            if name in TEXTS:
+                page.keyboard.press('Escape')
 
 
 def main(argv=None) -> int:

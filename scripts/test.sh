@@ -12,6 +12,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
 bash "$ROOT/scripts/lib/install_browser.sh"   # the browser test's Chromium (apt-get, as root)
+bash "$ROOT/scripts/lib/install_openssl.sh"   # the alert tests' certificate for their SMTP server
 cd "$ROOT"
 PYTEST=("${VENV:-$ROOT/.venv}/bin/python" -m pytest)
 # pytest exits 5 when it collected nothing: with `set -e` that fails the run, as it should (a tier that lost

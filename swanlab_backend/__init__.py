@@ -24,8 +24,8 @@ The folders follow the process boundary, so a module's folder says which process
 
 At the top: what both sides use (``media``, the journal's plain-data media; ``images``;
 ``warn_once``; ``swanlab_options``, SwanLab's callbacks and settings: checked in training, built in the
-writer), ``recipe_tracking`` for the recipes, and the public commands
-``python -m swanlab_backend.train|test|import_work_dir|doctor|replay`` and
+writer; ``alert_options``, the alerts' options and channels: likewise), ``recipe_tracking`` for the
+recipes, and the public commands ``python -m swanlab_backend.train|test|import_work_dir|doctor|replay`` and
 ``swanlab_backend.stack_fixes``, thin modules over ``tools/`` and ``writer/``.
 """
 from .mmengine.config_check import check_config_being_loaded

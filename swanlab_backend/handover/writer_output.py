@@ -12,14 +12,19 @@ The writer marks its logger's messages (:func:`prepare_writer_output`); other li
 """
 import logging
 import os
+import re
 import sys
 import tempfile
+import urllib.parse
 from typing import IO
 
 from mmengine.logging import print_log
 
 MARK, LEVEL_END, NEWLINE = '\x1e', '\x1f', '\x1d'
 MAX_READ = 1 << 20
+_secrets: set = set()  # what the writer must never print (the alert channels' secrets): blanked out
+SWANLAB_LOG = 'swanlab.internal'  # SwanLab's own log, the debug.log in the run dir, by its logging name
+MIN_URL_PART = 12  # a webhook URL's path segments and query values this long are secret too (its tokens)
 
 
 class WriterOutput:
@@ -71,10 +76,12 @@ class _NeverFailing:
         self._stream = stream
 
     def write(self, text: str) -> int:
+        length = len(text)
         try:
-            return self._stream.write(text)
+            self._stream.write(blank_out(text) if _secrets else text)
         except (OSError, ValueError):
-            return len(text)
+            pass
+        return length
 
     def flush(self) -> None:
         try:
@@ -84,6 +91,32 @@ class _NeverFailing:
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
+
+
+def keep_out(secret: str) -> None:
+    """Writer side: ``secret`` is printed as ``***`` from now on, by this package and by SwanLab, and so is
+    written into SwanLab's own log. Of a URL its tokens too: an HTTP error names the path without the host."""
+    if not secret:
+        return
+    if not _secrets:
+        logging.getLogger(SWANLAB_LOG).addFilter(_KeepOut())
+    _secrets.add(secret)
+    url = urllib.parse.urlsplit(secret)
+    if url.scheme and url.netloc:
+        parts = re.split(r'[/?&=#]', f'{url.path}?{url.query}') + [url.password or '']
+        _secrets.update(part for part in parts if len(part) >= MIN_URL_PART)
+
+
+def blank_out(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):  # a whole URL before its parts
+        text = text.replace(secret, '***')
+    return text
+
+
+class _KeepOut(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = blank_out(record.getMessage()), None
+        return True
 
 
 def prepare_writer_output() -> None:

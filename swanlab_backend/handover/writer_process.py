@@ -43,6 +43,7 @@ from ..writer.run_writer import STATUS_FILE, RunWriter, read_status, starting_st
 from . import spool
 from .console_capture import ConsoleCapture
 from .journal import JournalWriter, MemoryJournal, encode, wait_for
+from .progress import ProgressReporter
 from .writer_output import WriterOutput
 
 CHECK_EVERY_S = 1.0
@@ -139,6 +140,7 @@ class RemoteRun:
         self._process: Optional[subprocess.Popen] = None
         self._output: Optional[WriterOutput] = None  # what the writer process prints, shown here
         self._console: Optional[ConsoleCapture] = None
+        self._progress: Optional[ProgressReporter] = None
         self._thread: Optional[threading.Thread] = None
         self._thread_writer: Optional[RunWriter] = None
         self._memory = MemoryJournal(MAX_OVERFLOW_BYTES)  # what a writer thread reads once the disk is full
@@ -172,13 +174,16 @@ class RemoteRun:
 
     def init(self, init_kwargs: dict, reopen_id: Optional[str], new_run: dict, upload_timeout: float,
              max_image_side: int, run_id_file: Optional[str], console_prefix: Optional[str] = '',
-             other_ranks_console: Optional[str] = None) -> None:
+             other_ranks_console: Optional[str] = None, alerts: Optional[dict] = None) -> None:
         """Starts the run; from now on this process's console goes into it too (``console_prefix`` before
-        every line; None: not), with the other ranks' console files in ``other_ranks_console``."""
+        every line; None: not), with the other ranks' console files in ``other_ranks_console``; ``alerts``:
+        the backend's checked alert options (:mod:`swanlab_backend.alert_options`)."""
         self._initialized = True
         self.send('init', dict(init_kwargs=init_kwargs, reopen_id=reopen_id, new_run=new_run,
                                upload_timeout=upload_timeout, max_image_side=max_image_side, run_id_file=run_id_file,
-                               process=training_process()))
+                               process=training_process(), alerts=alerts))
+        if self.folder is not None:  # the iteration counts the writer's stall alert reads
+            self._progress = ProgressReporter(self.folder, self._check_writer)
         if console_prefix is not None:
             self._console = ConsoleCapture(lambda stream, text: self.send('console', stream, text), console_prefix,
                                            other_ranks_console)
@@ -490,6 +495,8 @@ class RemoteRun:
             return
         if self._console is not None:  # what it printed until now goes into the run; what comes after, not
             self._console.stop()
+        if self._progress is not None:
+            self._progress.stop()
         if self._image_thread is not None:  # the images handed over so far go first
             self._queue_images([None], 0)
             self._image_thread.join()

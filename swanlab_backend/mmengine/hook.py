@@ -10,6 +10,7 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop
 
+from ..handover import progress
 from .run_links import is_test_only
 from .runner_follower import followers
 
@@ -29,20 +30,30 @@ class SwanlabHook(Hook):
             backend.link_runner(runner)
 
     def before_train(self, runner) -> None:
+        progress.phase('train', running=True)
         self._note_progress(runner, runner.iter)
         self._start(runner, 'train')
 
     def before_val(self, runner) -> None:
+        progress.phase('val', running=True)
         self._start(runner, 'val')  # a runner.val() of its own; during training the run has started
 
+    def after_val(self, runner) -> None:
+        progress.phase('val', running=False)
+
     def before_test(self, runner) -> None:
+        progress.phase('test', running=True)
         self._start(runner, 'test')
+
+    def after_test(self, runner) -> None:
+        progress.phase('test', running=False)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         for backend in followers(runner):
             backend.note_checkpoint(checkpoint.get('meta') or {})
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        progress.iteration_done('train')
         self._note_progress(runner, runner.iter + 1)  # the loop counts this iteration after its hooks
         for ledger in _ledgers(runner):  # CheckpointHook (VERY_LOW) has saved by now
             ledger.saved(runner, runner.iter + 1, runner.epoch)
@@ -52,11 +63,18 @@ class SwanlabHook(Hook):
             ledger.saved(runner, runner.iter, runner.epoch)
 
     def after_train(self, runner) -> None:
+        progress.phase('train', running=False)
         for ledger in _ledgers(runner):
             ledger.training_ended(runner)
         # LoggerHook closes the visualizer right after this; a following test() must still be logged.
         for backend in followers(runner):
             backend.keep_open_for_next_phase()
+
+    def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        progress.iteration_done('val')  # a long evaluation is progress, not a stall
+
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        progress.iteration_done('test')
 
     def before_val_epoch(self, runner) -> None:
         self._set_section(runner, 'val')

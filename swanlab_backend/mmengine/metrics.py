@@ -67,10 +67,11 @@ class ScalarConverter:
 
     Tensors and arrays of one element, numpy scalars and bools become floats.
     Everything else (strings, ``None``, multi-element tensors) is skipped, and so
-    are NaN and inf: one such point makes SwanLab's local dashboard fail to serve
-    the whole chart, and COCO's -1 (``bbox_mAP_s`` when the ground truth has no
-    small objects), which is no measurement. Each case is reported once per key;
-    MMEngine's own log still shows the value.
+    is COCO's -1 (``bbox_mAP_s`` when the ground truth has no small objects), which
+    is no measurement. NaN and inf pass, for the writer's alert
+    (:mod:`swanlab_backend.writer.alert_rules`), which then leaves them off the curves:
+    one such point makes SwanLab's local dashboard fail to serve the whole chart.
+    Each case is reported once per key; MMEngine's own log still shows the value.
     """
 
     def __init__(self):
@@ -87,7 +88,7 @@ class ScalarConverter:
         if not math.isfinite(number):
             self._warn_once(key, f'SwanLab: {key!r} is {number}; non-finite values are not logged '
                                  '(this warning is shown once per key). Check the training for divergence.')
-            return None
+            return number
         if not_a_measurement(key, number):
             self._warn_once(key, f'SwanLab: {key!r} is -1, COCO\'s "no ground truth in this range": not plotted '
                                  '(shown once per key)', level=logging.INFO)

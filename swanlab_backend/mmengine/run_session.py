@@ -18,6 +18,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 
+from ..alert_options import check_alerts
 from ..handover.background import BackgroundWorker
 from ..handover.console_capture import ConsoleCapture, RankConsoleFiles
 from ..handover.writer_process import RemoteRun, start_writer
@@ -41,7 +42,7 @@ CONSOLE_CHOICES = ('rank0', 'all', 'off')
 class RunSession:
     """The run of one backend. ``options``: the backend's arguments that shape the run (``init_kwargs``,
     ``console``, ``close_timeout``, ``upload_timeout``, ``wait_on_close``, ``max_image_side``,
-    ``upload_checkpoints``, ``max_upload_mb``, ``save_dir``)."""
+    ``upload_checkpoints``, ``max_upload_mb``, ``save_dir``, ``alerts``)."""
 
     def __init__(self, **options: Any):
         self._options = options
@@ -65,7 +66,7 @@ class RunSession:
         unknown = set(options['upload_checkpoints']) - {'best', 'last'}
         if unknown:
             raise ValueError(f"SwanlabVisBackend: upload_checkpoints takes 'best' and/or 'last', not {sorted(unknown)}")
-        return options
+        return dict(options, alerts=check_alerts(options.get('alerts')))
 
     @property
     def live(self) -> bool:
@@ -105,7 +106,7 @@ class RunSession:
         self.run.init(kwargs, reopen_id, new_run, options['upload_timeout'], options['max_image_side'],
                       None if test_only else run_links.run_id_file(runner),
                       console_prefix=None if options['console'] == 'off' else '[rank 0] ' if every_rank else '',
-                      other_ranks_console=runner.log_dir if every_rank else None)
+                      other_ranks_console=runner.log_dir if every_rank else None, alerts=options['alerts'])
         if not test_only and getattr(runner, 'work_dir', None):
             self.ledger = RunLedger(runner.work_dir, self.run, self.background.submit,
                                     set(options['upload_checkpoints']), options['max_upload_mb'])

@@ -6,6 +6,7 @@ exists, and by :mod:`swanlab_backend.mmengine.config_check` while a config is be
 import difflib
 from typing import Any, Dict, Optional
 
+from ..alert_options import check_alerts
 from ..swanlab_options import check_callbacks, check_settings, plain_options
 
 BACKEND_NAMES = ('SwanlabVisBackend', 'SwanLabVisBackend')
@@ -62,7 +63,7 @@ def validate_visualizer_config(cfg: Any) -> None:
     """Checks the SwanLab backends of ``cfg.visualizer`` before a Runner exists.
 
     A Runner logs and dumps its config before it builds the visualizer; checking
-    first keeps a misplaced ``api_key`` out of the work dir and fails typos early.
+    first keeps a misplaced ``api_key`` (or an alert channel's secret) out of the work dir and fails typos early.
     ``cfg``: an ``mmengine.Config`` or the plain dict a config file gives.
     """
     backends = (cfg.get('visualizer') or {}).get('vis_backends') or []
@@ -70,6 +71,7 @@ def validate_visualizer_config(cfg: Any) -> None:
         backend_type = backend.get('type') if isinstance(backend, dict) else None
         if backend_type in BACKEND_NAMES:
             validate_init_kwargs(dict(backend.get('init_kwargs') or {}), getattr(cfg, 'filename', None))
+            check_alerts(backend.get('alerts'))
         elif isinstance(backend_type, str):
             hint = typo_hint(backend_type)
             if hint:

@@ -87,13 +87,16 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
             MMEngine's log lines, warnings, a crash's traceback); ``'all'``: every rank's, prefixed ``[rank N]``
             (handed over in files in the runner's log dir: a shared work dir across machines); ``'off'``.
             Defaults to ``'rank0'``.
+        alerts (dict, optional): Alerts for a NaN loss, a stall, a crash, a new best, the finish, and where to send
+            them (:mod:`swanlab_backend.alert_options`; secrets as ``<argument>_env``). Defaults to the alerts that
+            cannot be noisy, written into the run and the console only.
     """
 
     def __init__(self, save_dir: str, init_kwargs: Optional[dict] = None, log_config_text: bool = True,
                  max_image_side: int = MAX_IMAGE_SIDE, close_timeout: float = 120.0,
                  upload_timeout: float = run_lifecycle.UPLOAD_TIMEOUT_S, upload_checkpoints: Sequence[str] = (),
                  max_upload_mb: float = 1024.0, insights: Optional[dict] = None, wait_on_close: bool = True,
-                 console: str = 'rank0'):
+                 console: str = 'rank0', alerts: Optional[dict] = None):
         super().__init__(save_dir)
         if insights is not None:
             SwanlabInsightsHook(**insights)  # wrong arguments fail now, before training
@@ -105,7 +108,7 @@ class SwanlabVisBackend(BaseVisBackend, RunnerFollower):
         self._session_options = RunSession.check_options(
             init_kwargs=init_kwargs, console=console, close_timeout=close_timeout, save_dir=save_dir,
             upload_timeout=upload_timeout, wait_on_close=wait_on_close, max_image_side=max_image_side,
-            upload_checkpoints=tuple(upload_checkpoints), max_upload_mb=max_upload_mb)
+            upload_checkpoints=tuple(upload_checkpoints), max_upload_mb=max_upload_mb, alerts=alerts)
         self._session: Optional[RunSession] = None
         self._pending_config, self._checkpoint_meta = None, {}
         self._to_scalar, self._placement = ScalarConverter(), Placement()

@@ -15,7 +15,9 @@ writer writes everything that reached the journal and finishes the run as crashe
 Next to the journal: ``status.json`` tells the training side (and
 :func:`~swanlab_backend.handover.writer_process.wait_until_written`) how far it got, with the
 ``cursor`` before which SwanLab has surely written everything; ``run.json`` keeps how
-the run was started (init arguments, config, metric definitions). With both, a
+the run was started (init arguments, config, metric definitions); ``progress.json``, the training's
+iteration counts (:mod:`swanlab_backend.handover.progress`), feeds the stall alert
+(:mod:`swanlab_backend.writer.alerts`). With ``status.json`` and ``run.json``, a
 writer started with ``--continue`` takes over from one that died: the same run online,
 a continuation run locally and offline (the first one marked crashed), and
 :mod:`swanlab_backend.replay` writes a journal whose training and writer both died.
@@ -44,6 +46,8 @@ from ..images import MAX_IMAGE_SIDE
 from ..media import images_in, to_swanlab
 from ..warn_once import WarnOnce
 from . import run_lifecycle
+from .alert_rules import is_finite_number
+from .alerts import Alerts
 from .local_store import check_stops_once_per_batch
 from .training_view import ConsoleRelay, describe_training
 
@@ -116,6 +120,7 @@ class RunWriter:
                  continuing: bool = False):
         self.folder, self._parent_pid, self._overflow, self._continuing = folder, parent_pid, overflow, continuing
         self._run: Any = None
+        self._alerts: Optional[Alerts] = None
         self.status = starting_status(os.getpid(), parent_pid or os.getpid())
         self._setup: dict = {'init': None, 'config': {}, 'metrics': []}
         self._console = ConsoleRelay()
@@ -221,11 +226,17 @@ class RunWriter:
     def _write(self, kind: str, args: list) -> None:
         if kind in ('log', 'log_numbers'):
             data, step = args
-            has_images = any(True for _ in images_in(data))
-            self._wait_for_swanlab(MAX_SWANLAB_IMAGE_BACKLOG if has_images else MAX_SWANLAB_BACKLOG)
-            self._run.log({k: to_swanlab(v, self._max_image_side) for k, v in data.items()}, step=step)
+            finite = {k: v for k, v in data.items() if is_finite_number(v)}  # NaN and Inf: alerted, never plotted
+            if finite:
+                has_images = any(True for _ in images_in(finite))
+                self._wait_for_swanlab(MAX_SWANLAB_IMAGE_BACKLOG if has_images else MAX_SWANLAB_BACKLOG)
+                self._run.log({k: to_swanlab(v, self._max_image_side) for k, v in finite.items()}, step=step)
+            if self._alerts is not None:
+                self._alerts.logged(data, step)
         elif kind == 'console':
             self._console.write(*args)
+            if self._alerts is not None:
+                self._alerts.console(args[1])
         elif kind == 'config':
             self._run.config.update(args[0])
         elif kind == 'define_metric':
@@ -261,6 +272,11 @@ class RunWriter:
         if now < self._next_status:
             return
         self._next_status = now + STATUS_EVERY_S
+        try:
+            if self._alerts is not None:
+                self._alerts.tick()
+        except Exception as e:  # an alert must never stop the writing
+            self._report_once(e)
         if reader is not None and self._run is not None and not self._from_overflow:
             if self._swanlab_backlog() == 0:
                 self._samples.append((now, reader.position, self.status['written']))
@@ -293,7 +309,17 @@ class RunWriter:
                 self.status['continues'] = {k: continued_from.get(k) for k in ('id', 'dir', 'mode', 'pid')}
             if spec.get('run_id_file'):
                 remember_run_id(spec['run_id_file'], self._run.id)
+            self._start_alerts(spec)
         self._save_status()
+
+    def _start_alerts(self, spec: dict) -> None:
+        kwargs = spec['init_kwargs']
+        try:
+            self._alerts = Alerts(spec.get('alerts'), self._run,
+                                  kwargs.get('experiment_name') or kwargs.get('name') or self._run.id, self.folder,
+                                  lambda: not self._parent_gone(), (spec.get('process') or {}).get('pid'))
+        except Exception as e:  # the run goes on without alerts
+            self._report_once(e)
 
     def _take_over(self) -> tuple:
         """Starts the run of a writer that died; returns where in the journal to go on."""
@@ -343,6 +369,11 @@ class RunWriter:
             return
         self.status['phase'] = 'finishing'
         self._save_status()
+        try:
+            if self._alerts is not None:
+                self._alerts.finish(state, error)
+        except Exception as e:  # the run is finished all the same
+            self._report_once(e)
         try:
             run_lifecycle.finish_run(self._run, state, error, self._upload_timeout)
         except Exception as e:
