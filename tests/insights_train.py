@@ -3,7 +3,8 @@ what the insights tests recompute their figures from (``--record``): every evalu
 truth and predictions, per sample, in validation order), its metrics as the evaluator returned them, and
 the built model's parameter count.
 
-    python tests/insights_train.py CONFIG --data-root DIR --work-dir DIR --record FILE [smoke_train options]
+    python tests/insights_train.py CONFIG --data-root DIR --work-dir DIR --record FILE [--classwise-metric]
+        [ci.smoke_train's options]
 
 Under DDP only rank 0 records (its own samples); the metrics are the whole set's.
 """
@@ -74,6 +75,8 @@ def _raw(sample) -> dict:
 def main() -> int:
     own = argparse.ArgumentParser()
     own.add_argument('--record', required=True)
+    own.add_argument('--classwise-metric', action='store_true',
+                     help="classification: also mmpretrain's SingleLabelMetric(average=None), per class")
     known, rest = own.parse_known_args()
     args = parse_args(rest)
     from mmengine.config import Config
@@ -85,6 +88,8 @@ def main() -> int:
                           batch_size=args.batch_size, scale_factor=args.scale_factor,
                           iters_per_round=args.iters_per_round)
     cfg.merge_from_dict(args.cfg_options)
+    if known.classwise_metric:
+        cfg.val_evaluator = [cfg.val_evaluator, dict(type='SingleLabelMetric', average=None)]
     cfg.work_dir = os.path.abspath(args.work_dir)
     cfg.launcher = args.launcher
     runner = Runner.from_cfg(cfg)
