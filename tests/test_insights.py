@@ -330,8 +330,8 @@ def _sample_name(raw):
 def _recomputed(name, raw):
     """(figures as the captions and tables print them, how wrong), from one recorded output."""
     if name == DET:
-        from mmdet.structures.bbox import bbox_overlaps
         import torch
+        from mmdet.structures.bbox import bbox_overlaps
         keep = raw['scores'] >= SCORE_THR
         boxes, scores, labels = raw['bboxes'][keep], raw['scores'][keep], raw['labels'][keep]
         ious = bbox_overlaps(torch.from_numpy(boxes), torch.from_numpy(raw['gt_bboxes'])).numpy()

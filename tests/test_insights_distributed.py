@@ -62,6 +62,7 @@ def test_segmentation_per_class_iou_on_two_ranks_equals_mmsegs(tmp_path):
 
 def test_classification_per_class_results_on_two_ranks_equal_single_label_metric(tmp_path):
     import pickle
+
     from ci.tiny_datasets import make_cifar10
     data = make_cifar10(tmp_path / 'cifar10')
     _train_on_two_ranks(tmp_path, CLS, data, '--classwise-metric', '--cfg-options', 'val_dataloader.dataset.indices=19')

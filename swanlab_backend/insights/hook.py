@@ -348,8 +348,9 @@ class SwanlabInsightsHook(Hook):
         loop = getattr(runner, '_val_loop', None)
         text, error = model_card.measure(runner.model, getattr(getattr(loop, 'dataloader', None), 'dataset', None))
         if error is not None:
-            self._warned('FLOP count', print_log, f'SwanLab insights: the model card has no FLOPs ({type(error).__name__}: '
-                         f'{error}); the rest of it is logged (shown once)', logger='current', level=logging.WARNING)
+            self._warned('FLOP count', print_log, 'SwanLab insights: the model card has no FLOPs '
+                         f'({type(error).__name__}: {error}); the rest of it is logged (shown once)',
+                         logger='current', level=logging.WARNING)
         card = {'model/card': media.text(text, caption='model card')}
         for backend in followers(runner):
             backend.log_report('dataset', lambda: card)

@@ -73,8 +73,8 @@ def test_the_heap_keeps_the_k_worst_and_copies_only_those():
 
 @pytest.mark.parametrize('size', [7, 8, 1])
 def test_padding_of_the_default_sampler_is_told_apart(monkeypatch, size):
-    from mmengine.dataset import DefaultSampler
     import mmengine.dataset.sampler as sampler_module
+    from mmengine.dataset import DefaultSampler
     seen = []
     for rank in range(2):
         monkeypatch.setattr(sampler_module, 'get_dist_info', lambda r=rank: (r, 2))
