@@ -86,7 +86,10 @@ def main() -> int:
     import ci.tiny_datasets  # noqa: F401
     apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label,
                           batch_size=args.batch_size, scale_factor=args.scale_factor,
-                          iters_per_round=args.iters_per_round)
+                          iters_per_round=args.iters_per_round, warmup_iters=args.warmup_iters,
+                          from_scratch=args.from_scratch)
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
     cfg.merge_from_dict(args.cfg_options)
     if known.classwise_metric:
         cfg.val_evaluator = [cfg.val_evaluator, dict(type='SingleLabelMetric', average=None)]

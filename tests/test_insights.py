@@ -32,7 +32,8 @@ from helpers import ROOT, dashboard_texts, table_rows
 CASES = {c.name: c for c in SMOKE_CASES}
 DET, SEG, CLS = 'faster-rcnn_r50_fpn_1x_coco', 'segformer_mit-b0_8xb2-160k_ade20k-512x512', 'resnet18_8xb16_cifar10'
 DATA = {DET: 'coco', SEG: 'ade20k', CLS: 'cifar10'}
-OPTIONS = {DET: ['--cfg-options', 'val_evaluator.classwise=True', 'test_evaluator.classwise=True']}
+OPTIONS = {DET: ['--cfg-options', 'val_evaluator.classwise=True', 'test_evaluator.classwise=True'],
+           CLS: ['--auto-scale-lr']}  # the lr of batch 2 (not 128): a model that learns, confident on trucks' absence
 
 
 @pytest.fixture(scope='module')
@@ -185,7 +186,7 @@ def test_segmentation_ground_truth_is_drawn_in_its_class_colour_inside_its_mask(
         assert (np.abs(drawn - original).max(axis=2)[_interior(labels == 0)] < 12).mean() > 0.95  # 'other'
         regions = [(v, _interior(labels == v)) for v in set(np.unique(labels)) - {0}]
         regions = [(v, r) for v, r in regions if r.sum() >= 200]  # thin poles are mostly under their label
-        assert len(regions) >= 3
+        assert len(regions) >= (1 if stem == BED_SCENE[:-len('.jpg')] else 3)
         for value, region in regions:
             expected = 0.2 * original + 0.8 * palette[value - 1]  # SegLocalVisualizer's alpha 0.8
             near = np.abs(drawn - expected).max(axis=2)[region] < 25
@@ -348,11 +349,11 @@ def _recomputed(name, raw):
         from mmseg.evaluation.metrics import IoUMetric
         areas = IoUMetric.intersect_and_union(torch.from_numpy(raw['pred'].astype(np.int64)),
                                               torch.from_numpy(raw['gt'].astype(np.int64)), 150, 255)
-        miou = round(100 * float(np.nanmean(IoUMetric.total_area_to_metrics(*areas, ['mIoU'])['IoU'])), 2)
+        miou = 100 * float(np.nanmean(IoUMetric.total_area_to_metrics(*areas, ['mIoU'])['IoU']))
         return {'mIoU': miou}, 100 - miou
     scores = raw['pred_score'].astype(float)
     top, truth = int(np.argmax(scores)), raw['gt_label']
-    figures = {'correct': top == truth, 'top-1 score': round(scores[top], 4), 'true': round(scores[truth], 4)}
+    figures = {'correct': top == truth, 'top-1 score': scores[top], 'true': scores[truth]}
     return figures, (0 if figures['correct'] else 1) + 1 - figures['true']
 
 

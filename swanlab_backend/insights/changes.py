@@ -11,7 +11,7 @@ def verdict(family: str, now: Dict[str, Any], before: Optional[Dict[str, Any]]) 
     """``better``, ``worse`` or ``same`` than ``before`` (None: no previous validation of this image)."""
     if before is None:
         return None
-    change = per_image.badness(family, now) - per_image.badness(family, before)
+    change = round(per_image.badness(family, now) - per_image.badness(family, before), 4)  # as printed
     return 'worse' if change > 0 else 'better' if change < 0 else 'same'
 
 

@@ -65,7 +65,7 @@ def segmentation(counts: np.ndarray) -> Dict[str, float]:
     union = counts.sum(axis=0) + counts.sum(axis=1) - hit
     present = union > 0
     miou = 100 * float((hit[present] / union[present]).mean()) if present.any() else float('nan')
-    return {'mIoU': round(miou, 2)}
+    return {'mIoU': miou}
 
 
 def classification(sample: Any) -> Optional[Dict[str, Any]]:
@@ -73,8 +73,8 @@ def classification(sample: Any) -> Optional[Dict[str, Any]]:
         return None  # multi-label samples have no single true class
     scores = _numpy(sample.pred_score).astype(float)
     truth, top = int(sample.gt_label.reshape(-1)[0]), int(np.argmax(scores))
-    return {'correct': top == truth, 'top-1 score': round(float(scores[top]), 4), 'top-1': top,
-            'true class': truth, 'true-class score': round(float(scores[truth]), 4)}
+    return {'correct': top == truth, 'top-1 score': float(scores[top]), 'top-1': top, 'true class': truth,
+            'true-class score': float(scores[truth])}
 
 
 def badness(family: str, figures: Dict[str, Any]) -> float:
