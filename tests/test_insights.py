@@ -58,7 +58,7 @@ def runs(tmp_path_factory):
 _text, _table = dashboard_texts, table_rows
 TRUCK = 9  # CIFAR-10's truck: in the validation set, not in training
 BLANK_COCO = '000000000013.jpg'  # background alone, 8 person boxes
-BED_SCENE = 'ADE_val_00000003.jpg'  # a street scene whose every labelled pixel says "bed"
+BED_SCENE = 'ADE_val_00000000.jpg'  # every labelled pixel "bed"; first, so that it wins ties at mIoU 0
 
 
 def _add_background_with_boxes(root):
