@@ -46,7 +46,8 @@ MAX_PR_CLASSES = 10  # lines per precision-recall picture besides "all classes"
 
 @HOOKS.register_module(force=True)
 class SwanlabInsightsHook(Hook):
-    """Prediction gallery, per-class results, confusion matrix, PR curves and a dataset card in SwanLab.
+    """Prediction gallery, per-class results, confusion matrix, PR curves, hardest samples, what changed, and
+    dataset and model cards in SwanLab.
 
     On by default in this project's recipes; in any config with a ``SwanlabVisBackend``:
 
