@@ -1,7 +1,8 @@
 """Per-class results under DDP equal the task's own metric: the sampler's padding is counted once, as
 MMEngine's metrics count it. Two CPU ranks (gloo, torchrun) validate odd-sized sets, so that the second rank
-ends on a padded repeat of the first image: 3 ADE20K images (mmseg's ``IoUMetric`` table, as printed) and 19
-CIFAR-10 images (mmpretrain's ``SingleLabelMetric(average=None)``, as returned)."""
+ends on a padded repeat of the first image: 3 ADE20K images (mmseg's ``IoUMetric`` table, as printed), 19
+CIFAR-10 images (mmpretrain's ``SingleLabelMetric(average=None)``, as returned) and 5 COCO images (mmdet's
+classwise AP, as returned)."""
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ from ci.smoke_matrix import SMOKE_CASES
 from helpers import ROOT, dashboard_texts, table_rows
 
 CASES = {c.name: c for c in SMOKE_CASES}
-SEG, CLS = 'segformer_mit-b0_8xb2-160k_ade20k-512x512', 'resnet18_8xb16_cifar10'
+DET, SEG, CLS = 'faster-rcnn_r50_fpn_1x_coco', 'segformer_mit-b0_8xb2-160k_ade20k-512x512', 'resnet18_8xb16_cifar10'
 
 
 def _train_on_two_ranks(tmp_path, name, data_root, *options):
@@ -82,3 +83,24 @@ def test_classification_per_class_results_on_two_ranks_equal_single_label_metric
         assert [float(r[column]) for r in rows] == pytest.approx(expected, abs=1e-3), item
     _, matrix_rows = table_rows(matrix)
     assert [int(r[-1]) for r in matrix_rows] == np.bincount(labels, minlength=10).tolist()
+
+
+def test_detection_per_class_ap_on_two_ranks_equals_mmdets_classwise_results(tmp_path):
+    import pickle
+
+    from ci.tiny_datasets import make_coco
+    data = make_coco(tmp_path / 'coco', num_val=5)
+    _train_on_two_ranks(tmp_path, DET, data, '--cfg-options', 'val_evaluator.classwise=True')
+    with open(tmp_path / 'record.pkl', 'rb') as f:
+        (evaluation,) = pickle.load(f)['evaluations']
+    with LocalDashboard(str(tmp_path / 'swanlog')) as board:
+        exp = board.experiment(DET)
+        (_, table), = dashboard_texts(board, exp, 'val/per_class/bbox/table')
+        hardest = board.media(exp, 'val/hardest')
+    _, rows = table_rows(table)
+    assert rows
+    for row in rows:
+        assert float(row[1]) == pytest.approx(evaluation['metrics'][f'coco/{row[0]}_precision'], abs=1e-9,
+                                              nan_ok=True), row
+    names = [c['caption'].split(':')[0] for c in hardest[0]['captions']]
+    assert sorted(names) == [f'{k:012d}.jpg' for k in range(9, 14)]  # each validation image once
