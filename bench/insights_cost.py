@@ -1,4 +1,5 @@
-"""What the insights (gallery, per-class results, confusion matrix, PR curves) add to a validation.
+"""What the insights (gallery, per-class results, confusion matrix, PR curves, hardest samples, what changed)
+add to a validation.
 
     python -m bench.insights_cost [--repeats N]        # ~3 min on 2 cores
 

@@ -6,8 +6,8 @@
 
 ``python -m ci.screenshots`` calls this for the demos (``--suffix -demo``), beside
 its browser screenshots. Reads each picture as the dashboard serves it (the last validation's entry, its
-first image) and writes it as ``<recipe family>_<key>.png``, at most 900 px wide
-and 300 KB, plus the last per-class table and the dataset card as ``.txt``.
+first image: for ``val/hardest`` the worst) and writes it as ``<recipe family>_<key>.png``, at most 900 px
+wide and 300 KB, plus the last per-class table, "what changed" table and the dataset and model cards as ``.txt``.
 """
 import argparse
 import io
@@ -21,12 +21,14 @@ from ci.dashboard import LocalDashboard
 
 PICTURES = {  # experiment: (file prefix, image keys, text keys)
     'faster-rcnn_r50_fpn_1x_coco': ('detection', ['val/gallery', 'dataset/gallery', 'val/pr_curves/bbox',
-                                                  'val/per_class/bbox/chart'], ['val/per_class/bbox/table']),
+                                                  'val/per_class/bbox/chart', 'val/hardest'],
+                                    ['val/per_class/bbox/table', 'val/changes', 'model/card']),
     'segformer_mit-b0_8xb2-160k_ade20k-512x512': ('segmentation', ['val/gallery', 'val/confusion_matrix',
-                                                                   'val/per_class/chart'], []),
+                                                                   'val/per_class/chart', 'val/hardest'],
+                                                  ['val/changes']),
     'resnet18_8xb16_cifar10': ('classification', ['val/gallery', 'val/confusion_matrix', 'val/per_class/chart',
-                                                  'dataset/instances_per_class'],
-                               ['val/per_class/table', 'dataset/card']),
+                                                  'dataset/instances_per_class', 'val/hardest'],
+                               ['val/per_class/table', 'dataset/card', 'val/changes', 'model/card']),
 }
 MAX_WIDTH, MAX_BYTES = 900, 300_000
 

@@ -131,3 +131,16 @@ class RunsCode:
     def __reduce__(self):
         import os
         return (os.system, (f'touch {self.marker}',))
+
+
+def dashboard_texts(board, exp, key: str) -> list:
+    """``(step, text)`` of each entry of the text chart ``key`` (tables, cards) the dashboard shows."""
+    return [(entry['step'], entry['files'][0]) for entry in board.media(exp, key)]
+
+
+def table_rows(text: str) -> tuple:
+    """``(header, rows)`` of a bordered text table (``swanlab_backend.insights.per_class.format_table``,
+    PrettyTable), each row a list of its stripped cells."""
+    rows = [[cell.strip() for cell in line.strip().strip('|').split('|')] for line in text.splitlines()
+            if line.startswith('|')]
+    return rows[0], rows[1:]

@@ -3,18 +3,24 @@
 Per split (``val``, ``test``), at the iteration the evaluation ran:
 
 * ``<split>/gallery``: the same ``num_samples`` images every time (chosen once
-  from a seeded index list), ground truth beside prediction, one image list;
+  from a seeded index list), ground truth beside prediction, one image list; each caption gives the
+  image's figures (:mod:`~swanlab_backend.insights.per_image`) and whether it is better, worse or the same
+  than at the previous validation;
+* ``<split>/changes``: those figures beside the previous validation's, a table, largest drops first;
+* ``<split>/hardest``: the ``hardest_samples`` images the model gets most wrong over the whole set, worst
+  first, drawn like the gallery, with their figures;
 * ``<split>/per_class/...``: a table (text), a bar chart (image) and, for up to
   ``max_class_charts`` classes, one scalar chart per class;
 * ``<split>/confusion_matrix`` (segmentation pixels, classification) and
   ``<split>/pr_curves/<bbox|segm>`` (detection) as pictures, plus ECharts copies
   for the cloud dashboard (``*_echarts``; SwanLab's local dashboard shows none);
-* ``dataset/card``, ``dataset/instances_per_class``, ``dataset/gallery`` once, at step 0.
+* ``dataset/card``, ``dataset/instances_per_class``, ``dataset/gallery`` and ``model/card`` once, at step 0.
 
 Everything is built from the outputs and the evaluation validation computed
-anyway; under DDP each rank contributes its samples and counts to rank 0. Drawing
-happens on the backend's writer thread. A failure is one warning: training and
-validation go on.
+anyway; under DDP each rank contributes its samples and counts to rank 0, the
+sampler's padding left out (:mod:`~swanlab_backend.insights.positions`), so the
+numbers equal the task's own metric. Drawing happens on the backend's writer
+thread. A failure is one warning: training and validation go on.
 """
 import logging
 from functools import partial
@@ -30,15 +36,18 @@ from .. import media
 from ..images import to_uint8_image
 from ..mmengine.runner_follower import followers
 from ..warn_once import WarnOnce
-from . import charts, coco_capture, per_class, tasks
+from . import changes, charts, coco_capture, model_card, per_class, per_image, tasks
 from .dataset_card import card_text, summarize
+from .positions import SamplePositions
+from .worst import HardestSamples, merge
 
 MAX_PR_CLASSES = 10  # lines per precision-recall picture besides "all classes"
 
 
 @HOOKS.register_module(force=True)
 class SwanlabInsightsHook(Hook):
-    """Prediction gallery, per-class results, confusion matrix, PR curves and a dataset card in SwanLab.
+    """Prediction gallery, per-class results, confusion matrix, PR curves, hardest samples, what changed, and
+    dataset and model cards in SwanLab.
 
     On by default in this project's recipes; in any config with a ``SwanlabVisBackend``:
 
@@ -57,20 +66,25 @@ class SwanlabInsightsHook(Hook):
         max_card_files (int): Label maps or image headers read per split for the card.
             Defaults to 500.
         seed (int): Seed of the gallery's choice. Defaults to 0.
+        hardest_samples (int): Images the model gets most wrong shown per evaluation (0: none).
+            Defaults to 8.
+        model_card (bool): Log the model card (parameters, FLOPs) when training starts. Defaults to True.
     """
 
     priority = 'LOW'
 
     def __init__(self, num_samples: int = 8, score_thr: float = 0.3, max_class_charts: int = 20,
-                 dataset_card: bool = True, echarts: bool = True, max_card_files: int = 500, seed: int = 0):
+                 dataset_card: bool = True, echarts: bool = True, max_card_files: int = 500, seed: int = 0,
+                 hardest_samples: int = 8, model_card: bool = True):
         for name, value in (('num_samples', num_samples), ('max_class_charts', max_class_charts),
-                            ('max_card_files', max_card_files), ('seed', seed)):
+                            ('max_card_files', max_card_files), ('seed', seed), ('hardest_samples', hardest_samples)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f'SwanlabInsightsHook: {name} must be a whole number >= 0, not {value!r}')
         if not isinstance(score_thr, (int, float)) or not 0 <= score_thr <= 1:
             raise ValueError(f'SwanlabInsightsHook: score_thr must be a number in [0, 1], not {score_thr!r}')
         self.num_samples, self.score_thr, self.max_class_charts = num_samples, float(score_thr), max_class_charts
         self.dataset_card, self.echarts, self.max_card_files, self.seed = dataset_card, echarts, max_card_files, seed
+        self.hardest_samples, self.model_card = hardest_samples, model_card
         self._warned = WarnOnce()  # stages told about already
         self._visualizer_spec: Optional[tuple] = None
         self._visualizer: Any = None
@@ -82,6 +96,9 @@ class SwanlabInsightsHook(Hook):
         self._bgr_inputs = False
         self._ignore_index = 255  # the segmentation metric's, read at each evaluation
         self._gt_counts: Dict[str, np.ndarray] = {}
+        self._positions: Optional[SamplePositions] = None
+        self._hardest = HardestSamples(0)
+        self._previous: Dict[str, Dict[int, dict]] = {}  # split -> gallery index -> figures at the last evaluation
 
     # ---- hook points ---------------------------------------------------------------------------------------
 
@@ -94,8 +111,11 @@ class SwanlabInsightsHook(Hook):
         self._bgr_inputs = bool(getattr(preprocessor, '_channel_conversion', False))
 
     def before_train(self, runner) -> None:
-        if self.dataset_card and runner.iter == 0 and get_rank() == 0:
-            self._guarded('dataset card', self._send_card, runner)
+        if runner.iter == 0 and get_rank() == 0:
+            if self.dataset_card:
+                self._guarded('dataset card', self._send_card, runner)
+            if self.model_card:
+                self._guarded('model card', self._send_model_card, runner)
 
     def before_val_epoch(self, runner) -> None:
         self._begin(runner, 'val', runner.val_loop)
@@ -118,7 +138,8 @@ class SwanlabInsightsHook(Hook):
     # ---- collection on every rank ----------------------------------------------------------------------------
 
     def _begin(self, runner, split: str, loop: Any) -> None:
-        self._items, self._confusion = [], None
+        self._items, self._confusion, self._positions = [], None, None
+        self._hardest = HardestSamples(self.hardest_samples)
         self._guarded('setup', self._prepare, split, loop)
 
     def _prepare(self, split: str, loop: Any) -> None:
@@ -130,41 +151,67 @@ class SwanlabInsightsHook(Hook):
         self._coco = [c for c in map(coco_capture.attach, getattr(loop.evaluator, 'metrics', [])) if c]
         self._ignore_index = next((m.ignore_index for m in getattr(loop.evaluator, 'metrics', [])
                                    if hasattr(m, 'ignore_index')), 255)
+        self._positions = SamplePositions(len(dataset))
 
     def _collect(self, split: str, data_batch: Any, outputs: Any) -> None:
-        for position, sample in enumerate(outputs or []):
+        for in_batch, sample in enumerate(outputs or []):
             self._family = self._family or tasks.family_of(sample)
-            if self._family is None:
+            if self._family is None or self._positions is None:
                 return
-            pairs = tasks.confusion_pairs(self._family, sample, self._ignore_index)
-            if pairs is not None and self._confusion is not None:
-                self._confusion.add(*pairs)
+            position = self._positions.next()
+            if position is None:  # the sampler's padding: counted by no metric
+                continue
+            figures = self._figures(sample)
             index = _gallery_index(self._gallery.get(split, {}), sample)
+            keep = partial(self._kept, sample, data_batch, in_batch, figures)
             if index is not None:
-                image = None
-                if self._family == tasks.CLASSIFICATION or 'img_path' not in sample.metainfo:
-                    image = tasks.input_image(data_batch['inputs'][position], self._bgr_inputs)
-                self._items.append((index, tasks.slim_sample(self._family, sample, self.score_thr), image))
+                self._items.append((index, *keep()))
+            if figures is not None:
+                self._hardest.offer(per_image.badness(self._family, figures), position, keep)
+
+    def _figures(self, sample: Any) -> Optional[dict]:
+        """The sample's per-image figures; adds it to the confusion matrix on the way."""
+        pairs = tasks.confusion_pairs(self._family, sample, self._ignore_index)
+        counts = self._confusion.add(*pairs) if pairs is not None and self._confusion is not None else None
+        if self._family == tasks.DETECTION:
+            return per_image.detection(sample, self.score_thr)
+        if self._family == tasks.SEGMENTATION:
+            return per_image.segmentation(counts) if counts is not None else None
+        return per_image.classification(sample)
+
+    def _kept(self, sample: Any, data_batch: Any, in_batch: int, figures: Optional[dict]) -> tuple:
+        """What drawing the sample later needs: a slim CPU copy, its input image when it has no file, figures."""
+        image = None
+        if self._family == tasks.CLASSIFICATION or 'img_path' not in sample.metainfo:
+            image = tasks.input_image(data_batch['inputs'][in_batch], self._bgr_inputs)
+        return tasks.slim_sample(self._family, sample, self.score_thr), image, figures
 
     def _end(self, runner, split: str, loop: Any) -> None:
         # Every rank takes part in the gathering, also when its own collection failed.
-        gathered = all_gather_object((self._items, None if self._confusion is None else self._confusion.counts))
-        self._items, confusion = [], self._confusion
+        gathered = all_gather_object((self._items, None if self._confusion is None else self._confusion.counts,
+                                      self._hardest.entries()))
+        self._items, confusion, self._hardest = [], self._confusion, HardestSamples(0)
         if get_rank() != 0 or self._family is None:
             return
-        items = {index: (sample, image) for part, _ in gathered for index, sample, image in part}  # DDP pads
-        counts = sum(c for _, c in gathered if c is not None) if confusion is not None else None
+        items = {index: kept for part, _, _ in gathered for index, *kept in part}
+        counts = sum(c for _, c, _ in gathered if c is not None) if confusion is not None else None
+        hardest = merge([part for _, _, part in gathered], self.hardest_samples)
         coco = {c: c.take() for c in self._coco}
         dataset = loop.dataloader.dataset
-        build = partial(self._guarded, 'report', self._report, split, dataset, items, counts, coco)
+        previous, self._previous[split] = self._previous.get(split, {}), {i: kept[2] for i, kept in items.items()}
+        build = partial(self._guarded, 'report', self._report, split, dataset, items, counts, coco, hardest, previous)
         for backend in followers(runner):
             backend.log_report(split, build)
 
     # ---- what is logged (on the writer thread) ---------------------------------------------------------------
 
-    def _report(self, split: str, dataset: Any, items: dict, counts: Optional[np.ndarray], coco: dict) -> dict:
+    def _report(self, split: str, dataset: Any, items: dict, counts: Optional[np.ndarray], coco: dict,
+                hardest: list, previous: dict) -> dict:
         metainfo, data = dataset.metainfo, {}
-        data.update(self._guarded('gallery', self._gallery_images, f'{split}/gallery', metainfo, items, True))
+        data.update(self._guarded('gallery', self._gallery_images, f'{split}/gallery', metainfo, items, True,
+                                  previous))
+        data.update(self._guarded('changes', self._changes, f'{split}/changes', items, previous))
+        data.update(self._guarded('hardest samples', self._hardest_images, f'{split}/hardest', metainfo, hardest))
         if counts is not None and counts.sum():
             data.update(self._guarded('per-class results', self._matrix_results, split, metainfo, counts))
         for capture, arrays in coco.items():
@@ -194,16 +241,39 @@ class SwanlabInsightsHook(Hook):
             data.update(self._pr_pictures(f'{split}/pr_curves/{iou_type}', names, precision))
         return data
 
-    def _gallery_images(self, key: str, metainfo: dict, items: dict, draw_pred: bool) -> dict:
+    def _gallery_images(self, key: str, metainfo: dict, items: dict, draw_pred: bool,
+                        previous: Optional[dict] = None) -> dict:
         images = []
         for index in sorted(items):
-            sample, fallback = items[index]
-            image = tasks.source_image(sample, fallback)
-            drawn = tasks.draw(self._own_visualizer(metainfo), self._family, image, sample, draw_pred, self.score_thr)
-            text = tasks.caption(self._family, tasks.sample_name(sample, index), sample,
-                                 list(metainfo.get('classes') or []), self.score_thr, draw_pred)
-            images.append(_image(drawn, text))
+            sample, fallback, figures = items[index]
+            words = changes.verdict(self._family, figures, (previous or {}).get(index)) if figures else None
+            images.append(self._drawn(metainfo, index, sample, fallback, figures, draw_pred,
+                                      f'{words} than at the previous validation' if words else None))
         return {key: images} if images else {}
+
+    def _hardest_images(self, key: str, metainfo: dict, hardest: list) -> dict:
+        images = [self._drawn(metainfo, sample.metainfo.get('sample_idx', position), sample, fallback, figures, True)
+                  for _, position, (sample, fallback, figures) in hardest]
+        return {key: images} if images else {}
+
+    def _drawn(self, metainfo: dict, index: int, sample: Any, fallback: Any, figures: Optional[dict],
+               draw_pred: bool, note: Optional[str] = None) -> dict:
+        """One picture, ground truth beside prediction, captioned; with the per-image figures after ``|``."""
+        classes = list(metainfo.get('classes') or [])
+        image = tasks.source_image(sample, fallback)
+        drawn = tasks.draw(self._own_visualizer(metainfo), self._family, image, sample, draw_pred, self.score_thr)
+        text = tasks.caption(self._family, tasks.sample_name(sample, index), sample, classes, self.score_thr, draw_pred)
+        if draw_pred and figures is not None:
+            text += ' | ' + per_image.describe(self._family, figures, classes) + (f'; {note}' if note else '')
+        return _image(drawn, text)
+
+    def _changes(self, key: str, items: dict, previous: dict) -> dict:
+        rows = [(tasks.sample_name(items[i][0], i), items[i][2], previous.get(i)) for i in sorted(items)
+                if items[i][2] is not None]
+        if not rows:
+            return {}
+        return {key: media.text(changes.table(self._family, rows),
+                                caption="the gallery's images now and at the previous validation, largest drops first")}
 
     def _per_class(self, key: str, classes: List[str], results: Dict[str, np.ndarray], scalar_metric: str,
                    gt: np.ndarray, gt_label: str, unit: str, scalar_prefix: Optional[str] = None) -> dict:
@@ -260,7 +330,7 @@ class SwanlabInsightsHook(Hook):
             sample = packed['data_samples']
             self._family = self._family or tasks.family_of(sample)
             items[index] = (tasks.slim_sample(self._family, sample, self.score_thr),
-                            tasks.input_image(packed['inputs'], self._bgr_inputs))
+                            tasks.input_image(packed['inputs'], self._bgr_inputs), None)
         if self._family is None:
             return {}
         summaries = [summarize(name, dataset, self._family, len(classes), self.max_card_files)
@@ -273,6 +343,18 @@ class SwanlabInsightsHook(Hook):
                     'ground truth per class', classes, {s.name: s.counts for s in summaries}, 'count'))}
         data.update(self._gallery_images('dataset/gallery', metainfo, items, draw_pred=False))
         return data
+
+    def _send_model_card(self, runner) -> None:
+        """Counted here, on the training thread, once: the FLOP count runs the model (a trace)."""
+        loop = getattr(runner, '_val_loop', None)
+        text, error = model_card.measure(runner.model, getattr(getattr(loop, 'dataloader', None), 'dataset', None))
+        if error is not None:
+            self._warned('FLOP count', print_log, 'SwanLab insights: the model card has no FLOPs '
+                         f'({type(error).__name__}: {error}); the rest of it is logged (shown once)',
+                         logger='current', level=logging.WARNING)
+        card = {'model/card': media.text(text, caption='model card')}
+        for backend in followers(runner):
+            backend.log_report('dataset', lambda: card)
 
     # ---- helpers ---------------------------------------------------------------------------------------------
 

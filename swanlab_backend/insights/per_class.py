@@ -21,12 +21,15 @@ class ConfusionMatrix:
         self.num_classes = num_classes
         self.counts = np.zeros((num_classes, num_classes), dtype=np.int64)
 
-    def add(self, gt, pred) -> None:
-        """Adds label tensors or arrays of one shape (pixels of a map, or one label each)."""
+    def add(self, gt, pred) -> np.ndarray:
+        """Adds label tensors or arrays of one shape (pixels of a map, or one label each); returns their
+        own counts (one image's confusion matrix, for its per-image figures)."""
         gt, pred = _flat_int64(gt), _flat_int64(pred)
         valid = (gt >= 0) & (gt < self.num_classes) & (pred >= 0) & (pred < self.num_classes)
         pairs = gt[valid] * self.num_classes + pred[valid]
-        self.counts += np.bincount(pairs, minlength=self.num_classes ** 2).reshape(self.counts.shape)
+        counts = np.bincount(pairs, minlength=self.num_classes ** 2).reshape(self.counts.shape)
+        self.counts += counts
+        return counts
 
 
 def _flat_int64(labels) -> np.ndarray:

@@ -105,6 +105,8 @@ def test_wrong_arguments_fail_when_the_backend_is_built(tmp_path):
         SwanlabInsightsHook(num_samples=-1)
     with pytest.raises(ValueError, match='score_thr'):
         SwanlabInsightsHook(score_thr=2)
+    with pytest.raises(ValueError, match='hardest_samples must be a whole number'):
+        SwanlabInsightsHook(hardest_samples=-1)
     with pytest.raises(TypeError, match='num_sample'):
         SwanlabVisBackend(str(tmp_path), insights=dict(num_sample=8))
 
