@@ -1,7 +1,11 @@
 """What the insights (gallery, per-class results, confusion matrix, PR curves, hardest samples, what changed)
 add to a validation.
 
-    python -m bench.insights_cost [--repeats N]        # ~3 min on 2 cores
+    python -m bench.insights_cost [--repeats N] [--val-scale K]    # ~3 min on 2 cores at K=1
+
+``--val-scale K`` makes the ADE20K and CIFAR-10 validation sets K times their
+default size (2 and 20 images), so that their validations last long enough to be
+timed; COCO's keeps its 4 images (one Faster R-CNN validation already takes seconds).
 
 For one recipe per task family, on its tiny generated dataset through the smoke
 override (``ci/smoke_overrides.py``), one runner validates ``2 * N + 1`` times,
@@ -79,14 +83,19 @@ def measure(runner, repeats: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=5, help='pairs of validations per recipe')
+    parser.add_argument('--val-scale', type=int, default=1,
+                        help='ADE20K and CIFAR-10 validation sets this many times their default size')
     args = parser.parse_args()
-    from ci.tiny_datasets import make_all
+    from ci.tiny_datasets import make_ade20k, make_cifar10, make_coco
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        make_all(os.path.join(tmp, 'data'))
+        datasets = os.path.join(tmp, 'data')
+        make_coco(os.path.join(datasets, 'coco'))
+        make_ade20k(os.path.join(datasets, 'ade20k'), num_val=2 * args.val_scale)
+        make_cifar10(os.path.join(datasets, 'cifar10'), per_class_test=2 * args.val_scale)
         os.environ.update(SWANLAB_MODE='local', SWANLAB_LOG_DIR=os.path.join(tmp, 'swanlog'))
         for name, (_, data) in RECIPES.items():
-            runner = build_runner(name, os.path.join(tmp, 'data', data), os.path.join(tmp, name))
+            runner = build_runner(name, os.path.join(datasets, data), os.path.join(tmp, name))
             rows.append((name, measure(runner, args.repeats)))
             print(f'{name}: {rows[-1][1]}', flush=True)
     print('\n| recipe | validation s | with insights s | ratio (target <= 1.05) | drawing on the writer thread s |')
