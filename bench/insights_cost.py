@@ -1,11 +1,12 @@
 """What the insights (gallery, per-class results, confusion matrix, PR curves, hardest samples, what changed)
 add to a validation.
 
-    python -m bench.insights_cost [--repeats N] [--val-scale K]    # ~3 min on 2 cores at K=1
+    python -m bench.insights_cost [--repeats N] [--val-scale K]    # ~5 min on 2 cores
 
-``--val-scale K`` makes the ADE20K and CIFAR-10 validation sets K times their
-default size (2 and 20 images), so that their validations last long enough to be
-timed; COCO's keeps its 4 images (one Faster R-CNN validation already takes seconds).
+``--val-scale K`` (default 24) makes the ADE20K and CIFAR-10 validation sets K
+times their tiny default size (2 and 20 images), so that their validations last
+long enough to be timed; COCO's keeps its 4 images (one Faster R-CNN validation
+already takes seconds).
 
 For one recipe per task family, on its tiny generated dataset through the smoke
 override (``ci/smoke_overrides.py``), one runner validates ``2 * N + 1`` times,
@@ -83,7 +84,7 @@ def measure(runner, repeats: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=5, help='pairs of validations per recipe')
-    parser.add_argument('--val-scale', type=int, default=1,
+    parser.add_argument('--val-scale', type=int, default=24,
                         help='ADE20K and CIFAR-10 validation sets this many times their default size')
     args = parser.parse_args()
     from ci.tiny_datasets import make_ade20k, make_cifar10, make_coco
