@@ -14,16 +14,21 @@ buffer a few times a second, so the training thread only appends. Forked process
 Under DDP only global rank 0 has a run. To keep every rank's console, the other ranks
 append theirs, each line prefixed with the rank, to ``console_rank<N>.<stream>`` files in
 the runner's log dir (``<work_dir>/<timestamp>/``, which every rank shares), and rank 0
-sends what they hold along with its own (:class:`RankConsoleFiles`).
+sends what they hold along with its own (:class:`RankConsoleFiles`). A rank marks its files
+ended when it stops copying; rank 0, before its last read, waits a bounded time for every
+started rank to have done so, since the ranks exit at the same moment and a rank's last
+lines would otherwise come after rank 0's run was finished.
 """
 import glob
 import os
 import os.path as osp
 import sys
 import threading
+import time
 from typing import Callable, Dict, List, Optional
 
 SEND_EVERY_S = 0.2
+RANK_CONSOLE_WAIT_S = 10.0  # a rank killed before its end marker costs rank 0 this much at its exit
 MAX_BUFFERED_CHARS = 4 * 2 ** 20  # beyond this, while the journal cannot keep up, text is counted, not kept
 STREAMS = ('stdout', 'stderr')
 
@@ -81,6 +86,8 @@ class ConsoleCapture:
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+        if self._other_ranks is not None:
+            self._other_ranks.wait_until_ended(RANK_CONSOLE_WAIT_S)
         self.flush()
 
     def record(self, stream: str, text: str) -> None:
@@ -158,18 +165,17 @@ class RankConsoleFiles:
         self._offsets: Dict[str, int] = {}
 
     @staticmethod
-    def writer(folder: str, rank: int) -> Callable[[str, str], None]:
-        os.makedirs(folder, exist_ok=True)
-        files = {stream: open(osp.join(folder, f'console_rank{rank}.{stream}'), 'a', encoding='utf-8')
-                 for stream in STREAMS}
+    def writer(folder: str, rank: int) -> 'RankConsoleFile':
+        return RankConsoleFile(folder, rank)
 
-        def append(stream: str, text: str) -> None:
-            try:
-                files[stream].write(text)
-                files[stream].flush()
-            except (OSError, ValueError):
-                pass  # a full disk loses console lines, never the training
-        return append
+    def wait_until_ended(self, timeout: float) -> None:
+        """Waits until every rank that started its files has marked them ended, at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = {path.rsplit('.', 1)[0] for path in glob.glob(osp.join(self._folder, 'console_rank*.stdout'))}
+            if all(osp.exists(stem + '.end') for stem in started):
+                return
+            time.sleep(0.05)
 
     def read(self) -> List[tuple]:
         found = []
@@ -188,3 +194,28 @@ class RankConsoleFiles:
                 self._offsets[path] = self._offsets.get(path, 0) + len(whole)
                 found.append((stream, whole.decode('utf-8', 'replace')))
         return found
+
+
+class RankConsoleFile:
+    """What one rank other than 0 appends its console to (called with ``(stream, text)``); :meth:`end` marks it
+    complete for rank 0."""
+
+    def __init__(self, folder: str, rank: int):
+        os.makedirs(folder, exist_ok=True)
+        self._stem = osp.join(folder, f'console_rank{rank}')
+        self._files = {stream: open(f'{self._stem}.{stream}', 'a', encoding='utf-8') for stream in STREAMS}
+
+    def __call__(self, stream: str, text: str) -> None:
+        try:
+            self._files[stream].write(text)
+            self._files[stream].flush()
+        except (OSError, ValueError):
+            pass  # a full disk loses console lines, never the training
+
+    def end(self) -> None:
+        for file in self._files.values():
+            file.close()
+        try:
+            open(self._stem + '.end', 'w').close()
+        except OSError:
+            pass  # rank 0 then waits its bounded time and reads what is there

@@ -1,6 +1,9 @@
 """The training side of the console log: what is printed reaches the terminal untouched and the run once."""
 import sys
+import threading
+import time
 
+from swanlab_backend.handover import console_capture
 from swanlab_backend.handover.console_capture import ConsoleCapture, RankConsoleFiles, join_by_stream
 
 
@@ -55,3 +58,34 @@ def test_rank_files_hand_over_whole_lines_only(tmp_path):
     append('stderr', '[rank 1] warning\n')
     assert sorted(files.read()) == [('stderr', '[rank 1] warning\n'), ('stdout', '[rank 1] two\n')]
     assert files.read() == []
+
+
+def test_rank_zeros_last_read_waits_for_a_rank_still_printing(tmp_path):
+    """The ranks exit together: a line rank 1 writes just before its end marker is still in rank 0's run."""
+    rank1 = RankConsoleFiles.writer(str(tmp_path), 1)
+    sent = []
+    capture = ConsoleCapture(lambda stream, text: sent.append(text), '[rank 0] ', other_ranks=str(tmp_path))
+    capture.start()
+
+    def rank1_exits_late():
+        time.sleep(0.6)
+        rank1('stdout', '[rank 1] last line\n')
+        rank1.end()
+    late = threading.Thread(target=rank1_exits_late)
+    late.start()
+    capture.stop()
+    late.join()
+    assert '[rank 1] last line\n' in sent
+
+
+def test_a_rank_that_never_ends_costs_rank_zero_a_bounded_wait(tmp_path, monkeypatch):
+    monkeypatch.setattr(console_capture, 'RANK_CONSOLE_WAIT_S', 0.3)
+    rank1 = RankConsoleFiles.writer(str(tmp_path), 1)
+    rank1('stdout', '[rank 1] before it was killed\n')
+    sent = []
+    capture = ConsoleCapture(lambda stream, text: sent.append(text), '[rank 0] ', other_ranks=str(tmp_path))
+    capture.start()
+    started = time.monotonic()
+    capture.stop()
+    assert 0.3 <= time.monotonic() - started < 3
+    assert '[rank 1] before it was killed\n' in sent
