@@ -48,10 +48,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def smoke_config(args):
+    """The recipe ``args.config`` with the smoke override and the command line's settings applied."""
     from mmengine.config import Config
-    from mmengine.runner import Runner
 
     cfg = Config.fromfile(args.config)
     import ci.tiny_datasets  # noqa: F401  (registers TinyCIFAR10, which the override may select)
@@ -64,6 +63,14 @@ def main(argv=None) -> int:
     cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = os.path.abspath(args.work_dir)
     cfg.launcher = args.launcher
+    return cfg
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from mmengine.runner import Runner
+
+    cfg = smoke_config(args)
     if args.dump:
         cfg.dump(args.dump)
         return 0

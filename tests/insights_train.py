@@ -18,8 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from mmengine.hooks import Hook  # noqa: E402
 
 import swanlab_backend.stack_fixes  # noqa: E402,F401  (as ci.smoke_train)
-from ci.smoke_overrides import apply_smoke_overrides  # noqa: E402
-from ci.smoke_train import parse_args  # noqa: E402
+from ci.smoke_train import parse_args, smoke_config  # noqa: E402
 
 
 class Recorder(Hook):
@@ -79,22 +78,11 @@ def main() -> int:
                      help="classification: also mmpretrain's SingleLabelMetric(average=None), per class")
     known, rest = own.parse_known_args()
     args = parse_args(rest)
-    from mmengine.config import Config
     from mmengine.runner import Runner
 
-    cfg = Config.fromfile(args.config)
-    import ci.tiny_datasets  # noqa: F401
-    apply_smoke_overrides(cfg, os.path.abspath(args.data_root), length=args.length, label=args.label,
-                          batch_size=args.batch_size, scale_factor=args.scale_factor,
-                          iters_per_round=args.iters_per_round, warmup_iters=args.warmup_iters,
-                          from_scratch=args.from_scratch)
-    if args.auto_scale_lr:
-        cfg.auto_scale_lr.enable = True
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = smoke_config(args)
     if known.classwise_metric:
         cfg.val_evaluator = [cfg.val_evaluator, dict(type='SingleLabelMetric', average=None)]
-    cfg.work_dir = os.path.abspath(args.work_dir)
-    cfg.launcher = args.launcher
     runner = Runner.from_cfg(cfg)
     runner.register_hook(Recorder(known.record))
     runner.train()
