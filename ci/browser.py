@@ -4,8 +4,8 @@
         page = browser.experiment_page(board.experiment('resnet18_8xb16_cifar10'))
         browser.chart(page, 'train/loss')         # the chart card: title, canvas, images
 
-Chromium is Debian's ``chromium`` (``scripts/lib/install_browser.sh`` installs it
-and Playwright), started with an empty profile and without any network of its own
+Chromium is Debian's ``chromium`` (``scripts/test.sh`` installs it; Playwright is in
+``requirements/stack.txt``), started with an empty profile and without any network of its own
 (no background networking, component updates, sync or first-run pages), so it
 works on a machine with no internet. Used by ``tests/test_dashboard_in_browser.py``
 and ``python -m ci.screenshots``.
@@ -18,7 +18,8 @@ CHROMIUM_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first
                   '--disable-background-networking', '--disable-component-update', '--disable-sync',
                   '--disable-default-apps', '--mute-audio']
 CHART = 'section.chart-container'  # swanboard 0.1.10: one section per chart, its title in p.font-semibold
-INSTALL_HINT = 'run `bash scripts/lib/install_browser.sh` (apt-get install chromium; pip install playwright)'
+INSTALL_HINT = ('run `bash scripts/lib/apt_install.sh chromium "the browser test" chromium` '
+                '(apt-get install chromium, as root; pip install playwright)')
 
 
 def chromium_path() -> str:

@@ -11,8 +11,10 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
-bash "$ROOT/scripts/lib/install_browser.sh"   # the browser test's Chromium (apt-get, as root)
-bash "$ROOT/scripts/lib/install_openssl.sh"   # the alert tests' certificate for their SMTP server
+# Playwright (requirements/stack.txt) drives Debian's Chromium; SwanLab's EmailCallback always uses STARTTLS
+# or SSL, so the alert tests' SMTP server on 127.0.0.1 needs a self-signed certificate from openssl.
+bash "$ROOT/scripts/lib/apt_install.sh" chromium "the browser test and the screenshots" chromium chromium-browser
+bash "$ROOT/scripts/lib/apt_install.sh" openssl "the e-mail alert test" openssl
 cd "$ROOT"
 PYTEST=("${VENV:-$ROOT/.venv}/bin/python" -m pytest)
 # pytest exits 5 when it collected nothing: with `set -e` that fails the run, as it should (a tier that lost
