@@ -75,16 +75,17 @@ def _log_through(remote, name, swanlog):
 @pytest.mark.parametrize('failure', ['cannot-start', 'dies-at-start'])
 def test_a_writer_process_that_cannot_run_leaves_the_writing_to_a_thread_with_one_warning(
         failure, monkeypatch, swanlog, dashboard):
-    if failure == 'cannot-start':
-        def no_process(*args, **kwargs):
-            raise OSError(12, 'Cannot allocate memory')
-        monkeypatch.setattr(writer_process.subprocess, 'Popen', no_process)
-    else:  # a real process that exits before it takes the run
-        monkeypatch.setattr(writer_process, 'BOOTSTRAP', 'import sys; sys.exit(3)')
     warnings = _Collected()
     MMLogger.get_current_instance().addHandler(warnings)
     try:
-        remote = writer_process.start_writer()
+        with monkeypatch.context() as patch:  # for the writer's start only: the dashboard starts processes too
+            if failure == 'cannot-start':
+                def no_process(*args, **kwargs):
+                    raise OSError(12, 'Cannot allocate memory')
+                patch.setattr(writer_process.subprocess, 'Popen', no_process)
+            else:  # a real process that exits before it takes the run
+                patch.setattr(writer_process, 'BOOTSTRAP', 'import sys; sys.exit(3)')
+            remote = writer_process.start_writer()
         _log_through(remote, f'in-process-{failure}', swanlog)
     finally:
         MMLogger.get_current_instance().removeHandler(warnings)
