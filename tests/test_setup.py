@@ -19,7 +19,9 @@ def _python(code, cwd, env=None):
 def test_package_imports_from_any_folder(tmp_path):
     result = _python('import swanlab_backend; print(swanlab_backend.__file__)', cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(ROOT / 'swanlab_backend' / '__init__.py')
+    assert result.stdout.strip() == str(ROOT / 'swanlab_backend' / '__init__.py'), \
+        (f'{sys.executable} imports another checkout\'s package (an editable install made elsewhere, as in a git '
+         f'worktree that shares the venv): run `bash scripts/setup.sh` in {ROOT}')
 
 
 def test_import_registers_the_backend_and_hook():
