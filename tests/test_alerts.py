@@ -1,4 +1,5 @@
-"""Alerts delivered for real on 127.0.0.1 (issue #26): toy trainings with a NaN loss, a hang, a crash, a finish.
+"""Alerts delivered for real on 127.0.0.1 (issue #26): toy trainings with a NaN loss and a new best, a hang, a
+crash, Ctrl+C, a finish.
 
 Three receivers: an SMTP server (aiosmtpd, STARTTLS with a self-signed certificate, a login) that SwanLab's own
 ``EmailCallback`` sends to, and one HTTP server for the plain webhook and for SwanLab's ``SlackCallback``. Each
@@ -146,8 +147,8 @@ def test_a_nan_loss_and_the_finish_reach_mail_slack_and_the_webhook(toy_run, inb
                                                                     dashboard, tmp_path):
     inbox.take()
     result = toy_run('alerts-finished', '--length', 2, '--nan-at', 3, '--checkpoint-options',
-                     "dict(save_best='accuracy', rule='greater')", '--backend-options', _alerts(smtp_port),
-                     env=alert_env)
+                     "dict(save_best='accuracy', rule='greater')", '--backend-options',
+                     _alerts(smtp_port, new_best=True), env=alert_env)
     output = result.stdout + result.stderr
     nan = inbox.wait_for(lambda channel, kind, text: channel == 'webhook' and kind == 'nan', 30)
     assert 'train/loss_aux = nan at iteration 3' in nan[2]
@@ -159,13 +160,21 @@ def test_a_nan_loss_and_the_finish_reach_mail_slack_and_the_webhook(toy_run, inb
                  f'Test: test/accuracy = {list(test_accuracy.values())[0]:.6g}',
                  f'Best checkpoint: best_accuracy_epoch_{1 + (accuracy[8] > accuracy[4])}.pth'):
         assert line in finished.splitlines(), (line, finished)
-    # SwanLab's own plugins made the same two calls, with the alert as their message.
+    # A new best only when the second validation beats the first (the first value is no news).
+    improved = accuracy[8] > accuracy[4]
+    new_best = [text for channel, kind, text in inbox.messages if channel == 'webhook' and kind == 'new_best']
+    assert new_best == ([f'alerts-finished: new best accuracy = {accuracy[8]:.6g}\naccuracy = '  # save_best's name
+                         f'{accuracy[8]:.6g} at iteration 8 (the best was {accuracy[4]:.6g}).'] if improved else [])
+    # SwanLab's own plugins made the same calls, with the alert as their message.
     slack = [text for channel, _, text in inbox.messages if channel == 'slack']
-    assert len(slack) == 2 and 'train/loss_aux = nan at iteration 3' in slack[0] and 'State: success' in slack[1]
+    assert len(slack) == 2 + improved and 'train/loss_aux = nan at iteration 3' in slack[0], slack
+    assert 'State: success' in slack[-1]
     mails = [(subject, text) for channel, subject, text in inbox.messages if channel == 'email']
-    assert [subject for subject, _ in mails] == ['SwanLab alert | alerts-finished: non-finite loss at iteration 3',
-                                                 'SwanLab alert | alerts-finished: finished (success)']
-    assert 'Best checkpoint: best_accuracy_epoch_' in mails[1][1]
+    assert [subject for subject, _ in mails] == [
+        'SwanLab alert | alerts-finished: non-finite loss at iteration 3',
+        *([f'SwanLab alert | alerts-finished: new best accuracy = {accuracy[8]:.6g}'] if improved else []),
+        'SwanLab alert | alerts-finished: finished (success)']
+    assert 'Best checkpoint: best_accuracy_epoch_' in mails[-1][1]
     # Into the run and the console too; the curve skips the NaN.
     experiment = dashboard.experiment('alerts-finished')
     assert 'train/loss_aux = nan at iteration 3' in dashboard.media(experiment, 'alerts/nan')[0]['files'][0]
@@ -194,6 +203,36 @@ def test_a_crash_tells_the_exception_and_the_last_lines(toy_run, inbox, smtp_por
     assert 'SlackBot sending failed' in output  # the channel nothing answers: SwanLab's plugin says so
     assert list(swanlog.glob('run-*/**/debug.log')), 'SwanLab keeps no debug.log any more: check where it logs'
     _no_secret_anywhere(output, tmp_path / 'work_dir', swanlog)
+
+
+def test_ctrl_c_sends_the_aborted_alert_once_with_the_last_lines(inbox, smtp_port, alert_env, swanlog, dashboard,
+                                                               tmp_path):
+    inbox.take()
+    command = [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
+               '--name', 'alerts-aborted', '--length', 2, '--markers-at', 2, '--hang-at', 3, '--no-test',
+               '--backend-options', _alerts(smtp_port)]
+    process = subprocess.Popen(list(map(str, command)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=alert_env, cwd=tmp_path)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if 'TOY_HANGING' in line:
+            break
+    process.send_signal(signal.SIGINT)
+    lines.append(process.communicate(timeout=60)[0])
+    assert process.returncode != 0
+    aborted = inbox.wait_for(lambda channel, kind, text: channel == 'webhook' and kind == 'aborted', 30)[2]
+    assert aborted.startswith('alerts-aborted: the run was aborted\nThe run was aborted after iteration 2.'), aborted
+    assert 'KeyboardInterrupt by user' in aborted
+    assert 'TOY_PRINT_MARKER rank 0' in aborted.split('Last console lines:')[1]
+    mail = inbox.wait_for(lambda channel, subject, text: channel == 'email', 30)
+    assert mail[1] == 'SwanLab alert | alerts-aborted: the run was aborted'
+    assert [kind for channel, kind, _ in inbox.messages if channel == 'webhook'] == ['aborted']  # no summary too
+    assert recorded_runs(swanlog)['alerts-aborted'] == 'ABORTED'
+    experiment = dashboard.experiment('alerts-aborted')
+    assert 'KeyboardInterrupt by user' in dashboard.media(experiment, 'alerts/aborted')[0]['files'][0]
+    assert 'State: aborted' in dashboard.media(experiment, 'alerts/finished')[0]['files'][0]
+    _no_secret_anywhere(''.join(lines), tmp_path / 'work_dir', swanlog)
 
 
 def test_a_hang_is_alerted_within_its_stall_time_while_the_training_lives(inbox, smtp_port, alert_env, swanlog,
