@@ -157,16 +157,12 @@ def join_by_stream(pieces: List[tuple]) -> List[tuple]:
 
 
 class RankConsoleFiles:
-    """The console files of the ranks other than 0 in ``folder``: :meth:`writer` for a rank to append to,
-    :meth:`read` for rank 0 to take what is new (whole lines only)."""
+    """The console files of the ranks other than 0 in ``folder``, as rank 0 reads them (:class:`RankConsoleFile`
+    writes them): :meth:`read` takes what is new (whole lines only)."""
 
     def __init__(self, folder: str):
         self._folder = folder
         self._offsets: Dict[str, int] = {}
-
-    @staticmethod
-    def writer(folder: str, rank: int) -> 'RankConsoleFile':
-        return RankConsoleFile(folder, rank)
 
     def wait_until_ended(self, timeout: float) -> None:
         """Waits until every rank that started its files has marked them ended, at most ``timeout`` seconds."""

@@ -20,7 +20,7 @@ from mmengine.logging import print_log
 
 from ..alert_options import check_alerts
 from ..handover.background import BackgroundWorker
-from ..handover.console_capture import ConsoleCapture, RankConsoleFile, RankConsoleFiles
+from ..handover.console_capture import ConsoleCapture, RankConsoleFile
 from ..handover.writer_process import RemoteRun, start_writer
 from . import run_exits, run_links
 from .checkpoints import RunLedger
@@ -52,8 +52,6 @@ class RunSession:
         self.test_step: Optional[int] = None  # a test-only run: the tested checkpoint's iteration
         self.background = BackgroundWorker()
         self._held: Optional[List[Tuple[Callable, tuple]]] = []  # sent once the first curve exists; then None
-        self._rank_console: Optional[ConsoleCapture] = None
-        self._rank_console_file: Optional[RankConsoleFile] = None
         self._writer = start_writer() if get_rank() == 0 else None
         if self._writer is not None:
             weakref.finalize(self, self._writer.release)  # a backend dropped unclosed: finish or let go
@@ -120,15 +118,14 @@ class RunSession:
         folder = getattr(runner, 'log_dir', None)
         if self._options['console'] != 'all' or not folder:
             return
-        self._rank_console_file = RankConsoleFiles.writer(folder, get_rank())
-        self._rank_console = ConsoleCapture(self._rank_console_file, f'[rank {get_rank()}] ')
-        self._rank_console.start()
-        atexit.register(self._end_rank_console)
+        files = RankConsoleFile(folder, get_rank())
+        capture = ConsoleCapture(files, f'[rank {get_rank()}] ')
+        capture.start()
 
-    def _end_rank_console(self) -> None:
-        if self._rank_console is not None:
-            self._rank_console.stop()
-            self._rank_console_file.end()  # rank 0 waits for this before its last read
+        def end() -> None:  # at this process's exit
+            capture.stop()
+            files.end()  # rank 0 waits for this before its last read
+        atexit.register(end)
 
     def _default_log_dir(self) -> str:
         if os.environ.get('SWANLAB_LOG_DIR'):
@@ -183,7 +180,6 @@ class RunSession:
             state, error = 'crashed', 'runner.train() raised before the training ended (the caller caught it)'
         self.state = SessionState.FINISHED
         run_exits.forget(self)
-        self._end_rank_console()
         close_timeout = self._options['close_timeout'] if close_timeout is None else close_timeout
         if self.run is None:
             if self._writer is not None:

@@ -4,7 +4,7 @@ import threading
 import time
 
 from swanlab_backend.handover import console_capture
-from swanlab_backend.handover.console_capture import ConsoleCapture, RankConsoleFiles, join_by_stream
+from swanlab_backend.handover.console_capture import ConsoleCapture, RankConsoleFile, RankConsoleFiles, join_by_stream
 
 
 def _capture(prefix=''):
@@ -50,7 +50,7 @@ def test_every_line_gets_the_rank_prefix_also_across_writes(capsys):
 
 
 def test_rank_files_hand_over_whole_lines_only(tmp_path):
-    append = RankConsoleFiles.writer(str(tmp_path), 1)
+    append = RankConsoleFile(str(tmp_path), 1)
     files = RankConsoleFiles(str(tmp_path))
     append('stdout', '[rank 1] one\n[rank 1] tw')
     assert files.read() == [('stdout', '[rank 1] one\n')]
@@ -62,7 +62,7 @@ def test_rank_files_hand_over_whole_lines_only(tmp_path):
 
 def test_rank_zeros_last_read_waits_for_a_rank_still_printing(tmp_path):
     """The ranks exit together: a line rank 1 writes just before its end marker is still in rank 0's run."""
-    rank1 = RankConsoleFiles.writer(str(tmp_path), 1)
+    rank1 = RankConsoleFile(str(tmp_path), 1)
     sent = []
     capture = ConsoleCapture(lambda stream, text: sent.append(text), '[rank 0] ', other_ranks=str(tmp_path))
     capture.start()
@@ -80,7 +80,7 @@ def test_rank_zeros_last_read_waits_for_a_rank_still_printing(tmp_path):
 
 def test_a_rank_that_never_ends_costs_rank_zero_a_bounded_wait(tmp_path, monkeypatch):
     monkeypatch.setattr(console_capture, 'RANK_CONSOLE_WAIT_S', 0.3)
-    rank1 = RankConsoleFiles.writer(str(tmp_path), 1)
+    rank1 = RankConsoleFile(str(tmp_path), 1)
     rank1('stdout', '[rank 1] before it was killed\n')
     sent = []
     capture = ConsoleCapture(lambda stream, text: sent.append(text), '[rank 0] ', other_ranks=str(tmp_path))
