@@ -21,6 +21,23 @@ def clean_env(**overrides) -> dict:
     return swanlab_free_env(**overrides)
 
 
+def start_until_hang(tmp_path, name: str, log_dir, *args, env=None):
+    """Starts ``tests/toy_train.py`` (``--hang-at`` among ``args``) and reads its output until it hangs;
+    returns ``(process, lines read)``, the process still running with its stdout open."""
+    import subprocess
+    import sys
+    process = subprocess.Popen(
+        [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(log_dir),
+         '--name', name, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env or clean_env(), cwd=tmp_path)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if 'TOY_HANGING' in line:
+            return process, lines
+    raise AssertionError('the toy run ended before it hung:\n' + ''.join(lines[-50:]))
+
+
 def printed_metric(output: str, phase: str, key: str) -> list:
     """The values of ``key`` in MMEngine's ``Epoch(phase)``/``Iter(phase)`` summary lines."""
     values = []

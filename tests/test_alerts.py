@@ -14,14 +14,13 @@ import os
 import signal
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import TOY_TRAIN, clean_env, recorded_runs
+from helpers import clean_env, recorded_runs, start_until_hang
 
 SMTP_PASSWORD, HOOK_TOKEN, SLACK_TOKEN = 'smtp-pw-5d1e9a', 'hook-tok-83c2f0', 'slack-tok-b7e415'
 DEAD_TOKEN = 'dead-tok-1c94e2'  # a Slack webhook nothing answers: SwanLab's plugin logs the failure with its URL
@@ -208,16 +207,9 @@ def test_a_crash_tells_the_exception_and_the_last_lines(toy_run, inbox, smtp_por
 def test_ctrl_c_sends_the_aborted_alert_once_with_the_last_lines(inbox, smtp_port, alert_env, swanlog, dashboard,
                                                                tmp_path):
     inbox.take()
-    command = [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
-               '--name', 'alerts-aborted', '--length', 2, '--markers-at', 2, '--hang-at', 3, '--no-test',
-               '--backend-options', _alerts(smtp_port)]
-    process = subprocess.Popen(list(map(str, command)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=alert_env, cwd=tmp_path)
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if 'TOY_HANGING' in line:
-            break
+    process, lines = start_until_hang(tmp_path, 'alerts-aborted', swanlog, '--length', 2, '--markers-at', 2,
+                                      '--hang-at', 3, '--no-test', '--backend-options', _alerts(smtp_port),
+                                      env=alert_env)
     process.send_signal(signal.SIGINT)
     lines.append(process.communicate(timeout=60)[0])
     assert process.returncode != 0
@@ -238,17 +230,10 @@ def test_ctrl_c_sends_the_aborted_alert_once_with_the_last_lines(inbox, smtp_por
 def test_a_hang_is_alerted_within_its_stall_time_while_the_training_lives(inbox, smtp_port, alert_env, swanlog,
                                                                          dashboard, tmp_path):
     inbox.take()
-    command = [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
-               '--name', 'alerts-stalled', '--loop', 'iter', '--length', 8, '--hang-at', 3,
-               '--backend-options', _alerts(smtp_port, stall_minutes=0.05)]
-    process = subprocess.Popen(list(map(str, command)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=alert_env, cwd=tmp_path)
-    lines = []
+    process, lines = start_until_hang(tmp_path, 'alerts-stalled', swanlog, '--loop', 'iter', '--length', 8,
+                                      '--hang-at', 3, '--backend-options', _alerts(smtp_port, stall_minutes=0.05),
+                                      env=alert_env)
     try:
-        for line in process.stdout:
-            lines.append(line)
-            if 'TOY_HANGING' in line:
-                break
         hung = time.monotonic()
         stall = inbox.wait_for(lambda channel, kind, text: channel == 'webhook' and kind == 'stall'
                                and 'train iteration 2' in text, 60)[2]

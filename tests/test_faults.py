@@ -28,7 +28,7 @@ from swanlab_backend import SwanlabVisBackend
 from swanlab_backend.handover import writer_process
 
 from cloud_stub import CloudStub
-from helpers import ROOT, TOY_TRAIN, clean_env, recorded_runs
+from helpers import ROOT, TOY_TRAIN, clean_env, recorded_runs, start_until_hang
 
 SCENARIOS = ROOT / 'tests' / 'backend_scenarios.py'
 
@@ -197,21 +197,8 @@ def test_row4_a_crash_after_the_connection_is_lost_still_exits_and_keeps_the_cra
         assert any('toy failure at iteration 20' in line for line in synced['logs'])
 
 
-def _start_until_hang(tmp_path, name, swanlog, *args):
-    process = subprocess.Popen(
-        [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
-         '--name', name, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=clean_env(), cwd=tmp_path)
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if 'TOY_HANGING' in line:
-            return process, lines
-    raise AssertionError('the toy run ended before it hung:\n' + ''.join(lines[-50:]))
-
-
 def test_row6_ctrl_c_marks_the_run_aborted_keeps_its_data_and_exits_promptly(tmp_path, swanlog, dashboard):
-    process, _ = _start_until_hang(tmp_path, 'ctrl-c', swanlog, '--length', 2, '--hang-at', 6)
+    process, _ = start_until_hang(tmp_path, 'ctrl-c', swanlog, '--length', 2, '--hang-at', 6)
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
     output = process.communicate(timeout=60)[0]
@@ -226,7 +213,7 @@ def test_row6_ctrl_c_marks_the_run_aborted_keeps_its_data_and_exits_promptly(tmp
 
 
 def test_sigterm_marks_the_run_crashed_keeps_its_data_and_exits(tmp_path, swanlog, dashboard):
-    process, _ = _start_until_hang(tmp_path, 'sigterm', swanlog, '--length', 2, '--hang-at', 6)
+    process, _ = start_until_hang(tmp_path, 'sigterm', swanlog, '--length', 2, '--hang-at', 6)
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)  # how torchrun and Slurm stop a job
     output = process.communicate(timeout=60)[0]
@@ -239,7 +226,7 @@ def test_sigterm_marks_the_run_crashed_keeps_its_data_and_exits(tmp_path, swanlo
 
 
 def test_row7_sigkill_then_resume_continues_without_duplicates_or_gaps(tmp_path, swanlog, dashboard, toy_run):
-    process, _ = _start_until_hang(tmp_path, 'killed', swanlog, '--length', 3, '--hang-at', 7, '--no-test')
+    process, _ = start_until_hang(tmp_path, 'killed', swanlog, '--length', 3, '--hang-at', 7, '--no-test')
     time.sleep(3)  # SwanLab writes what it received within ~1 s; a kill loses only the last moment
     process.kill()
     process.wait(timeout=30)

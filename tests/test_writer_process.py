@@ -15,18 +15,12 @@ from mmengine.logging import MMLogger
 
 from swanlab_backend.handover import writer_process
 
-from helpers import TOY_TRAIN, clean_env, recorded_runs, writer_of
+from helpers import TOY_TRAIN, clean_env, recorded_runs, start_until_hang, writer_of
 
 
 def test_sigkill_of_the_training_keeps_every_step_and_the_writer_marks_the_run_crashed(tmp_path, swanlog,
                                                                                      dashboard):
-    process = subprocess.Popen(
-        [sys.executable, str(TOY_TRAIN), '--work-dir', str(tmp_path / 'work_dir'), '--log-dir', str(swanlog),
-         '--name', 'sigkilled', '--length', '3', '--hang-at', '7', '--no-test'],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(), cwd=tmp_path)
-    for line in process.stdout:
-        if 'TOY_HANGING' in line:
-            break
+    process, _ = start_until_hang(tmp_path, 'sigkilled', swanlog, '--length', 3, '--hang-at', 7, '--no-test')
     process.kill()  # at once: what was logged is in the journal, not in a queue of the dead process
     process.wait(timeout=30)
     assert recorded_runs(swanlog)['sigkilled'] == 'CRASHED'  # SwanLab alone would leave it RUNNING forever
